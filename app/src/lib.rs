@@ -1,0 +1,81 @@
+//! The front end: Leptos components rendered on the server (`ssr`) and hydrated in the
+//! browser (`hydrate`).
+//!
+//! * [`server_fns`]: the data the pages load, as server functions over `exam_core`'s
+//!   use-cases (the HTTP API in `server` serves scripts; both go through the same service).
+//! * [`live`]: one reconnecting WebSocket to `/api/v1/live` per tab; pages refetch what a frame
+//!   concerns.
+//! * [`pages`]: teacher upload/list, review, results; student list and exam.
+//!
+//! Architecture invariant: nothing here can see an answer key before the student submits:
+//! the student's pages load only `ExamPaper` (no key) and get graded results from the server.
+
+pub mod live;
+pub mod pages;
+pub mod server_fns;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    live::provide_live_feed();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/exam.css" />
+        <Title text="Exams" />
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/">"Exams"</a>
+                <nav aria-label="Main">
+                    <A href="/teacher">"Teacher"</A>
+                    <A href="/exams">"Student"</A>
+                </nav>
+                <live::LiveBadge />
+            </header>
+            <Routes fallback=|| view! { <main class="page"><h1>"Page not found"</h1><p><a href="/">"Back to the start"</a></p></main> }>
+                <Route path=path!("") view=pages::home::Home />
+                <Route path=path!("/teacher") view=pages::teacher::TeacherHome />
+                <Route path=path!("/teacher/exams/:id") view=pages::review::Review />
+                <Route path=path!("/teacher/exams/:id/results") view=pages::results::Results />
+                <Route path=path!("/exams") view=pages::student::ExamList />
+                <Route path=path!("/exams/:id") view=pages::take::TakeExam />
+            </Routes>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}
+
+/// Formats an RFC 3339 timestamp for display ("2026-11-22 10:04").
+pub fn short_time(rfc3339: &str) -> String {
+    let t = rfc3339.replace('T', " ");
+    t.get(..16).unwrap_or(&t).to_owned()
+}

@@ -1,0 +1,129 @@
+//! Live updates: one WebSocket to `/api/v1/live` per tab, reconnecting with backoff.
+//!
+//! Pages do not patch lists frame by frame; a frame bumps a version signal and the
+//! resources that depend on it refetch. That keeps every page correct after a reconnect
+//! (which also bumps the versions) at the cost of one small request per change.
+
+use exam_domain::Announcement;
+use leptos::prelude::*;
+
+#[derive(Clone, Copy)]
+pub struct LiveFeed {
+    /// Bumped on every `exam_status` frame (and on reconnect).
+    pub exams_version: RwSignal<u64>,
+    /// Bumped on every `submission` frame (and on reconnect).
+    pub submissions_version: RwSignal<u64>,
+    /// The most recent frame.
+    pub last: RwSignal<Option<Announcement>>,
+    pub connected: RwSignal<bool>,
+}
+
+pub fn provide_live_feed() {
+    let feed = LiveFeed {
+        exams_version: RwSignal::new(0),
+        submissions_version: RwSignal::new(0),
+        last: RwSignal::new(None),
+        connected: RwSignal::new(false),
+    };
+    provide_context(feed);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| client::connect(feed, 0));
+}
+
+pub fn use_live() -> LiveFeed {
+    expect_context::<LiveFeed>()
+}
+
+impl LiveFeed {
+    fn receive(self, text: &str) {
+        let v: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(_) => return,
+        };
+        if v.get("type").and_then(|t| t.as_str()) == Some("resync") {
+            self.bump_all();
+            return;
+        }
+        if let Ok(a) = serde_json::from_value::<Announcement>(v) {
+            match &a {
+                Announcement::ExamStatus { .. } => self.exams_version.update(|n| *n += 1),
+                Announcement::Submission { .. } => {
+                    self.submissions_version.update(|n| *n += 1);
+                    self.exams_version.update(|n| *n += 1);
+                }
+            }
+            self.last.set(Some(a));
+        }
+    }
+
+    fn bump_all(self) {
+        self.exams_version.update(|n| *n += 1);
+        self.submissions_version.update(|n| *n += 1);
+    }
+}
+
+/// "Live" / "Reconnecting…" in the top bar, in words as well as colour.
+#[component]
+pub fn LiveBadge() -> impl IntoView {
+    let feed = use_live();
+    view! {
+        <span class="live-badge" class:on=move || feed.connected.get() role="status" aria-live="polite">
+            {move || if feed.connected.get() { "● Live" } else { "○ Live updates off" }}
+        </span>
+    }
+}
+
+/// `ws://` or `wss://` URL for a path on this origin.
+#[cfg(feature = "hydrate")]
+pub fn ws_url(path: &str) -> String {
+    let loc = web_sys::window().map(|w| w.location());
+    let (proto, host) = loc
+        .map(|l| (l.protocol().unwrap_or_default(), l.host().unwrap_or_default()))
+        .unwrap_or_default();
+    let scheme = if proto == "https:" { "wss" } else { "ws" };
+    format!("{scheme}://{host}{path}")
+}
+
+#[cfg(feature = "hydrate")]
+mod client {
+    use std::time::Duration;
+
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    use web_sys::{MessageEvent, WebSocket};
+
+    use super::LiveFeed;
+
+    pub fn connect(feed: LiveFeed, attempt: u32) {
+        let retry = move || {
+            let delay = Duration::from_millis((500u64 << attempt.min(5)).min(15_000));
+            set_timeout(move || connect(feed, attempt + 1), delay);
+        };
+        let Ok(ws) = WebSocket::new(&super::ws_url("/api/v1/live")) else {
+            retry();
+            return;
+        };
+        let onopen = Closure::<dyn FnMut()>::new(move || {
+            feed.connected.set(true);
+            if attempt > 0 {
+                // We may have missed changes while away.
+                feed.bump_all();
+            }
+        });
+        ws.set_onopen(Some(onopen.as_ref().unchecked_ref()));
+        onopen.forget();
+        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            if let Some(text) = e.data().as_string() {
+                feed.receive(&text);
+            }
+        });
+        ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        onmessage.forget();
+        let onclose = Closure::once_into_js(move || {
+            feed.connected.set(false);
+            retry();
+        });
+        ws.set_onclose(Some(onclose.unchecked_ref()));
+    }
+}

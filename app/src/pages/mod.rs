@@ -1,0 +1,56 @@
+//! One module per page.
+
+pub mod home;
+pub mod results;
+pub mod review;
+pub mod student;
+pub mod take;
+pub mod teacher;
+
+use exam_domain::{ExamStatus, Stage};
+use leptos::prelude::*;
+
+/// The pipeline as steps, the current one marked, in words (not only colour).
+#[component]
+pub fn StageSteps(stage: Stage, #[prop(optional)] error: Option<String>) -> impl IntoView {
+    let steps = [Stage::Stored, Stage::Extracting, Stage::Generating, Stage::Ready];
+    let reached = |s: Stage| match (stage, s) {
+        (Stage::Published, _) => true,
+        (Stage::Failed, _) => false,
+        (cur, s) => cur == s || cur.supersedes(s),
+    };
+    view! {
+        <ol class="stages" aria-label="Generation progress">
+            {steps
+                .into_iter()
+                .map(|s| {
+                    let done = reached(s);
+                    let current = stage == s;
+                    view! {
+                        <li class:done=done class:current=current aria-current=current.then_some("step")>
+                            <span class="mark" aria-hidden="true">{if done { "✓" } else { "·" }}</span>
+                            {s.label()}
+                            {(current && s != Stage::Ready).then_some(view! { <span class="sr-only">" (in progress)"</span> })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+            {(stage == Stage::Failed).then(|| view! {
+                <li class="failed"><span class="mark" aria-hidden="true">"✗"</span>"Failed"</li>
+            })}
+        </ol>
+        {error.map(|e| view! { <p class="error" role="alert"><strong>"Generation failed: "</strong>{e}</p> })}
+    }
+}
+
+/// A status word with a matching style.
+#[component]
+pub fn StatusPill(status: ExamStatus) -> impl IntoView {
+    let (class, text) = match status {
+        ExamStatus::Generating => ("pill generating", "Generating"),
+        ExamStatus::Draft => ("pill draft", "Draft"),
+        ExamStatus::Published => ("pill published", "Published"),
+        ExamStatus::Failed => ("pill failed", "Failed"),
+    };
+    view! { <span class=class>{text}</span> }
+}

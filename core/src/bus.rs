@@ -1,0 +1,144 @@
+//! The event-bus port and the in-process bus.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+use tokio::sync::broadcast;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// The broker could not be reached or refused; retrying later can help.
+    #[error("event bus unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// One record as read from a topic.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub topic: String,
+    pub key: String,
+    pub payload: Bytes,
+}
+
+/// Marks a delivery handled (Kafka: store its offset for the next commit).
+#[async_trait]
+pub trait Ack: Send {
+    async fn ack(self: Box<Self>);
+}
+
+/// A message plus the means to acknowledge it. Dropping a delivery without `ack` leaves it to
+/// be delivered again after a restart (at-least-once).
+pub struct Delivery {
+    pub message: Message,
+    acker: Option<Box<dyn Ack>>,
+}
+
+impl Delivery {
+    pub fn new(message: Message, acker: Option<Box<dyn Ack>>) -> Self {
+        Delivery { message, acker }
+    }
+    pub async fn ack(mut self) {
+        if let Some(a) = self.acker.take() {
+            a.ack().await;
+        }
+    }
+}
+
+/// How a subscriber shares a topic with others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Group {
+    /// Members of one named group split the topic's messages between them (work queue).
+    Shared(String),
+    /// This process instance reads every message (fan-out: each gateway replica does this
+    /// with the announcements so every browser hears every change).
+    EveryInstance,
+}
+
+#[async_trait]
+pub trait EventBus: Send + Sync + 'static {
+    async fn publish(&self, topic: &str, key: &str, payload: Bytes) -> Result<(), BusError>;
+    /// Messages published after this returns, until the stream is dropped.
+    async fn subscribe(&self, topic: &str, group: Group) -> Result<BoxStream<'static, Delivery>, BusError>;
+    /// Readiness: is the broker reachable?
+    async fn check(&self) -> Result<(), BusError>;
+}
+
+/// The embedded bus: a broadcast channel per topic. One process means one member per group,
+/// so both [`Group`] kinds see every message.
+#[derive(Debug, Clone)]
+pub struct InProcessBus {
+    topics: Arc<Mutex<HashMap<String, broadcast::Sender<Message>>>>,
+    capacity: usize,
+}
+
+impl Default for InProcessBus {
+    fn default() -> Self {
+        Self::new(1024)
+    }
+}
+
+impl InProcessBus {
+    pub fn new(capacity: usize) -> Self {
+        InProcessBus { topics: Arc::default(), capacity }
+    }
+
+    fn sender(&self, topic: &str) -> broadcast::Sender<Message> {
+        let mut topics = self.topics.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        topics.entry(topic.to_owned()).or_insert_with(|| broadcast::channel(self.capacity).0).clone()
+    }
+}
+
+#[async_trait]
+impl EventBus for InProcessBus {
+    async fn publish(&self, topic: &str, key: &str, payload: Bytes) -> Result<(), BusError> {
+        // No subscriber yet is not an error: like a topic nobody reads.
+        let _ = self.sender(topic).send(Message { topic: topic.to_owned(), key: key.to_owned(), payload });
+        Ok(())
+    }
+
+    async fn subscribe(&self, topic: &str, _group: Group) -> Result<BoxStream<'static, Delivery>, BusError> {
+        let rx = self.sender(topic).subscribe();
+        let topic = topic.to_owned();
+        Ok(tokio_stream::wrappers::BroadcastStream::new(rx)
+            .filter_map(move |r| {
+                let out = match r {
+                    Ok(m) => Some(Delivery::new(m, None)),
+                    Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(n)) => {
+                        tracing::error!(topic = %topic, skipped = n, "in-process bus subscriber lagged; messages were skipped");
+                        None
+                    }
+                };
+                async move { out }
+            })
+            .boxed())
+    }
+
+    async fn check(&self) -> Result<(), BusError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_subscriber_sees_every_message_in_order() {
+        let bus = InProcessBus::default();
+        let mut a = bus.subscribe("t", Group::EveryInstance).await.unwrap();
+        let mut b = bus.subscribe("t", Group::Shared("g".into())).await.unwrap();
+        bus.publish("t", "k", Bytes::from_static(b"1")).await.unwrap();
+        bus.publish("t", "k", Bytes::from_static(b"2")).await.unwrap();
+        bus.publish("other", "k", Bytes::from_static(b"x")).await.unwrap();
+        for s in [&mut a, &mut b] {
+            assert_eq!(&s.next().await.unwrap().message.payload[..], b"1");
+            let d = s.next().await.unwrap();
+            assert_eq!((&d.message.payload[..], d.message.topic.as_str()), (&b"2"[..], "t"));
+            d.ack().await;
+        }
+    }
+}

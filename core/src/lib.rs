@@ -1,0 +1,28 @@
+//! Exam platform core: everything between the HTTP edge and the outside world.
+//!
+//! * [`store`]: the object-store port ([`store::ObjectStore`]) and the embedded directory
+//!   store. The S3 adapter implements the same trait.
+//! * [`bus`]: the event-bus port ([`bus::EventBus`]) and the in-process bus. The Kafka adapter
+//!   implements the same trait.
+//! * [`notify`]: a store wrapper that publishes the MinIO-shaped object-created notification,
+//!   playing the bucket notification's part where the store has none (always in embedded mode).
+//! * [`pipeline`]: generation, started by an object-created notification: document → question
+//!   bank → announcement. Runs in-process (embedded) or behind the generator function.
+//! * [`catalog`]: the gateway's in-memory view of all exams, rebuilt from the store at start and
+//!   kept current by announcements.
+//! * [`service`]: the gateway's use-cases (upload, publish, take, submit, results) over the ports.
+//!
+//! Architecture invariant: nothing here knows about HTTP, WebSockets or HTML; the answer key
+//! leaves [`service`] only through teacher views and graded results.
+
+pub mod bus;
+pub mod catalog;
+pub mod notify;
+pub mod pipeline;
+pub mod service;
+pub mod store;
+
+/// RFC 3339 UTC timestamp with milliseconds; sorts lexicographically.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}

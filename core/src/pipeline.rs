@@ -1,0 +1,301 @@
+//! Generation: object-created notification → question bank → announcement.
+//!
+//! [`Pipeline::handle_notification`] is the single entry point, called by the embedded worker
+//! ([`run_worker`]) and by the generator function for each KafkaSource CloudEvent. Its result
+//! maps onto KafkaSource's retry rules: `Ok` = done or deliberately ignored (2xx),
+//! [`PipelineError::Poison`] = can never succeed (4xx, not retried), [`PipelineError::Transient`]
+//! = the store or broker failed, a retry can help (5xx).
+//!
+//! Idempotence: the bank is written with `PutMode::CreateNew` under a key derived from the
+//! exam id; a redelivered event finds the bank (or the failure record) and only repeats the
+//! final announcement, which consumers apply idempotently.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use exam_domain::events::S3Notification;
+use exam_domain::keys::{self, meta};
+use exam_domain::{Announcement, ExamId, GenerationParams, QuestionBank, Stage};
+use exam_generator::{Document, ExtractCommand, ExtractError};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::bus::{EventBus, Group};
+use crate::store::{self, ObjectStore, PutMode, StoreError};
+
+/// How PDF text is extracted.
+#[derive(Debug, Clone)]
+pub enum Extractor {
+    /// In a child process that is killed after the budget: a crash or endless loop in the PDF
+    /// library cannot harm the server. What the binaries use.
+    Isolated(ExtractCommand),
+    /// On a blocking thread, panics caught. For tests and tools; a runaway extraction keeps
+    /// its thread busy after the budget expires.
+    InProcess,
+}
+
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    pub announcements_topic: String,
+    pub extractor: Extractor,
+    pub extract_budget: Duration,
+}
+
+/// What became of one notification record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Generated { exam_id: ExamId, questions: usize },
+    /// Generation ran and failed for a reason the teacher can read (bad PDF, too little text).
+    Failed { exam_id: ExamId, reason: String },
+    /// A redelivery: the result already exists; the final announcement was repeated.
+    AlreadyDone { exam_id: ExamId },
+    Ignored(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PipelineError {
+    #[error("unusable event: {0}")]
+    Poison(String),
+    #[error("temporary failure, retry: {0}")]
+    Transient(String),
+}
+
+impl From<StoreError> for PipelineError {
+    fn from(e: StoreError) -> Self {
+        PipelineError::Transient(e.to_string())
+    }
+}
+
+/// Written to `failures/<exam>.json` when generation fails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureRecord {
+    pub exam_id: ExamId,
+    pub title: String,
+    pub reason: String,
+    pub at: String,
+}
+
+pub struct Pipeline {
+    store: Arc<dyn ObjectStore>,
+    bus: Arc<dyn EventBus>,
+    config: PipelineConfig,
+}
+
+impl Pipeline {
+    pub fn new(store: Arc<dyn ObjectStore>, bus: Arc<dyn EventBus>, config: PipelineConfig) -> Self {
+        Pipeline { store, bus, config }
+    }
+
+    /// Handles one bucket notification (MinIO's Kafka record value).
+    pub async fn handle_notification(&self, payload: &[u8]) -> Result<Vec<Outcome>, PipelineError> {
+        let event: S3Notification =
+            serde_json::from_slice(payload).map_err(|e| PipelineError::Poison(format!("not an S3 bucket notification: {e}")))?;
+        let mut outcomes = Vec::with_capacity(event.records.len());
+        for record in &event.records {
+            if !record.creates_content() {
+                outcomes.push(Outcome::Ignored(format!("event {} does not create content", record.event_name)));
+                continue;
+            }
+            let key = record.s3.object.decoded_key().map_err(|e| PipelineError::Poison(format!("object key is not UTF-8: {e}")))?;
+            outcomes.push(self.handle_object(&key).await?);
+        }
+        Ok(outcomes)
+    }
+
+    async fn announce(&self, a: &Announcement) -> Result<(), PipelineError> {
+        let payload = serde_json::to_vec(a).map_err(|e| PipelineError::Transient(e.to_string()))?;
+        self.bus
+            .publish(&self.config.announcements_topic, a.key(), Bytes::from(payload))
+            .await
+            .map_err(|e| PipelineError::Transient(e.to_string()))
+    }
+
+    async fn handle_object(&self, key: &str) -> Result<Outcome, PipelineError> {
+        let Some(exam_id) = keys::exam_of_upload_key(key) else {
+            return Ok(Outcome::Ignored(format!("{key} is not an upload under {}", keys::UPLOADS_PREFIX)));
+        };
+        if let Some(done) = self.repeat_final_announcement(&exam_id).await? {
+            return Ok(done);
+        }
+        let Some(info) = self.store.head(key).await? else {
+            return Ok(Outcome::Ignored(format!("{key} no longer exists")));
+        };
+        let title = decode_meta(info.meta.get(meta::TITLE))
+            .or_else(|| decode_meta(info.meta.get(meta::FILENAME)))
+            .unwrap_or_else(|| key.rsplit('/').next().unwrap_or(key).to_owned());
+        let span = tracing::info_span!("generate", exam.id = %exam_id, object.key = key);
+        let _guard = span.enter();
+
+        let params = GenerationParams::parse(info.meta.get(meta::MCQ), info.meta.get(meta::OPTIONS), info.meta.get(meta::TRUE_FALSE));
+        let params = match params {
+            Ok(p) => p,
+            Err(e) => return self.fail(&exam_id, &title, format!("The upload's question counts are invalid ({e}).")).await,
+        };
+
+        self.announce(&stage(&exam_id, Stage::Extracting, &title)).await?;
+        let Some((bytes, _)) = self.store.get(key).await? else {
+            return Ok(Outcome::Ignored(format!("{key} no longer exists")));
+        };
+        let started = std::time::Instant::now();
+        let document = match self.extract(bytes).await {
+            Ok(d) => d,
+            Err(e) => return self.fail(&exam_id, &title, e.to_string()).await,
+        };
+        tracing::info!(pages = document.pages.len(), duration_ms = started.elapsed().as_millis() as u64, "text extracted");
+
+        self.announce(&stage(&exam_id, Stage::Generating, &title)).await?;
+        let generated = match exam_generator::generate(&document, params) {
+            Ok(g) => g,
+            Err(e) => return self.fail(&exam_id, &title, e.to_string()).await,
+        };
+        let bank = QuestionBank {
+            format: exam_domain::bank::BANK_FORMAT.to_owned(),
+            exam_id: exam_id.clone(),
+            title: title.clone(),
+            source_key: key.to_owned(),
+            generator: "builtin/1".to_owned(),
+            created_at: crate::now_rfc3339(),
+            requested: Some(params),
+            notes: generated.notes,
+            questions: generated.questions,
+        };
+        match store::put_json(self.store.as_ref(), &keys::bank_key(&exam_id), &bank, PutMode::CreateNew).await {
+            Ok(_) => {}
+            Err(StoreError::AlreadyExists(_)) => {
+                return self.repeat_final_announcement(&exam_id).await.map(|o| o.unwrap_or(Outcome::AlreadyDone { exam_id }));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.announce(&ready(&bank)).await?;
+        tracing::info!(questions = bank.questions.len(), "question bank written");
+        Ok(Outcome::Generated { exam_id, questions: bank.questions.len() })
+    }
+
+    /// If this exam was already handled, repeats its final announcement (a previous delivery
+    /// may have stored the result and then failed to announce it).
+    async fn repeat_final_announcement(&self, exam_id: &ExamId) -> Result<Option<Outcome>, PipelineError> {
+        if let Some(bank) = store::get_json::<QuestionBank>(self.store.as_ref(), &keys::bank_key(exam_id)).await? {
+            self.announce(&ready(&bank)).await?;
+            return Ok(Some(Outcome::AlreadyDone { exam_id: exam_id.clone() }));
+        }
+        if let Some(f) = store::get_json::<FailureRecord>(self.store.as_ref(), &keys::failure_key(exam_id)).await? {
+            self.announce(&failed(&f)).await?;
+            return Ok(Some(Outcome::AlreadyDone { exam_id: exam_id.clone() }));
+        }
+        Ok(None)
+    }
+
+    async fn fail(&self, exam_id: &ExamId, title: &str, reason: String) -> Result<Outcome, PipelineError> {
+        tracing::warn!(exam.id = %exam_id, %reason, "generation failed");
+        let record = FailureRecord { exam_id: exam_id.clone(), title: title.to_owned(), reason: reason.clone(), at: crate::now_rfc3339() };
+        match store::put_json(self.store.as_ref(), &keys::failure_key(exam_id), &record, PutMode::CreateNew).await {
+            Ok(_) | Err(StoreError::AlreadyExists(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.announce(&failed(&record)).await?;
+        Ok(Outcome::Failed { exam_id: exam_id.clone(), reason })
+    }
+
+    async fn extract(&self, bytes: Bytes) -> Result<Document, ExtractError> {
+        let budget = self.config.extract_budget;
+        match &self.config.extractor {
+            Extractor::Isolated(cmd) => exam_generator::extract_isolated(cmd, &bytes, budget).await,
+            Extractor::InProcess => {
+                let task = tokio::task::spawn_blocking(move || exam_generator::extract_pages(&bytes));
+                match tokio::time::timeout(budget, task).await {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(join)) => Err(ExtractError::Crashed(join.to_string())),
+                    Err(_) => Err(ExtractError::Timeout(budget.as_secs())),
+                }
+            }
+        }
+    }
+}
+
+fn stage(exam_id: &ExamId, stage: Stage, title: &str) -> Announcement {
+    let mut a = Announcement::stage(exam_id.clone(), stage, crate::now_rfc3339());
+    if let Announcement::ExamStatus { title: t, .. } = &mut a {
+        *t = Some(title.to_owned());
+    }
+    a
+}
+
+fn ready(bank: &QuestionBank) -> Announcement {
+    Announcement::ExamStatus {
+        exam_id: bank.exam_id.clone(),
+        status: Stage::Ready.status(),
+        stage: Stage::Ready,
+        title: Some(bank.title.clone()),
+        question_count: u32::try_from(bank.questions.len()).ok(),
+        error: None,
+        notes: bank.notes.clone(),
+        at: crate::now_rfc3339(),
+    }
+}
+
+fn failed(f: &FailureRecord) -> Announcement {
+    Announcement::ExamStatus {
+        exam_id: f.exam_id.clone(),
+        status: Stage::Failed.status(),
+        stage: Stage::Failed,
+        title: Some(f.title.clone()),
+        question_count: None,
+        error: Some(f.reason.clone()),
+        notes: Vec::new(),
+        at: f.at.clone(),
+    }
+}
+
+/// Metadata values are percent-encoded UTF-8 (headers are ASCII).
+pub fn decode_meta(v: Option<&str>) -> Option<String> {
+    let v = v?;
+    let s = percent_encoding::percent_decode_str(v).decode_utf8_lossy().trim().to_owned();
+    (!s.is_empty()).then_some(s)
+}
+
+pub fn encode_meta(v: &str) -> String {
+    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The embedded generator trigger: consumes the uploads topic in-process, as the generator
+/// function does in a cluster. Subscribes before returning, so no upload made afterwards is
+/// missed. Transient failures are retried with backoff; at most `concurrency` documents are
+/// processed at once.
+pub async fn spawn_worker(
+    pipeline: Arc<Pipeline>,
+    bus: Arc<dyn EventBus>,
+    uploads_topic: &str,
+    concurrency: usize,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let mut stream = bus.subscribe(uploads_topic, Group::Shared("exam-generator".into())).await?;
+    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    Ok(tokio::spawn(async move {
+        while let Some(delivery) = stream.next().await {
+            let Ok(permit) = permits.clone().acquire_owned().await else { break };
+            let pipeline = pipeline.clone();
+            tokio::spawn(async move {
+                let mut backoff = Duration::from_millis(200);
+                for attempt in 1..=8 {
+                    match pipeline.handle_notification(&delivery.message.payload).await {
+                        Ok(outcomes) => {
+                            tracing::debug!(?outcomes, "notification handled");
+                            break;
+                        }
+                        Err(PipelineError::Poison(reason)) => {
+                            tracing::error!(%reason, key = %delivery.message.key, "dropping unusable upload notification");
+                            break;
+                        }
+                        Err(PipelineError::Transient(reason)) => {
+                            tracing::warn!(%reason, attempt, "generation failed temporarily; retrying");
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(Duration::from_secs(30));
+                        }
+                    }
+                }
+                delivery.ack().await;
+                drop(permit);
+            });
+        }
+    }))
+}

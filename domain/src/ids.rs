@@ -1,0 +1,172 @@
+//! Identifiers, parsed once at the boundary.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why an identifier was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("{what} must not be empty")]
+    Empty { what: &'static str },
+    #[error("{what} is longer than {max} characters")]
+    TooLong { what: &'static str, max: usize },
+    #[error("{what} may contain only a-z, 0-9, '-' and '_'")]
+    BadChar { what: &'static str },
+}
+
+fn check_slug(what: &'static str, s: &str, max: usize) -> Result<(), IdError> {
+    if s.is_empty() {
+        return Err(IdError::Empty { what });
+    }
+    if s.len() > max {
+        return Err(IdError::TooLong { what, max });
+    }
+    if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+        return Err(IdError::BadChar { what });
+    }
+    Ok(())
+}
+
+macro_rules! slug_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an untrusted string.
+            pub fn parse(s: &str) -> Result<Self, IdError> {
+                check_slug($what, s, $max)?;
+                Ok(Self(s.to_owned()))
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> {
+                check_slug($what, &s, $max)?;
+                Ok(Self(s))
+            }
+        }
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::str::FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
+slug_id!(
+    /// An exam; also names the uploaded document's folder and the question bank object.
+    ExamId, "exam id", 64
+);
+slug_id!(
+    /// A question, unique within its bank (`q1`, `q2`, ...).
+    QuestionId, "question id", 32
+);
+slug_id!(
+    /// An option, unique within its question (`a`, `b`, ... or `true`/`false`).
+    OptionId, "option id", 32
+);
+
+/// The name or e-mail a student enters before taking an exam. Trimmed, 1..=120 characters,
+/// no control characters. Two spellings that differ only in case or surrounding space are
+/// the same student (see [`Student::key`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Student(String);
+
+impl Student {
+    pub const MAX_CHARS: usize = 120;
+
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err(IdError::Empty { what: "student name" });
+        }
+        if t.chars().count() > Self::MAX_CHARS {
+            return Err(IdError::TooLong { what: "student name", max: Self::MAX_CHARS });
+        }
+        if t.chars().any(char::is_control) {
+            return Err(IdError::BadChar { what: "student name" });
+        }
+        Ok(Self(t.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A stable, object-key-safe identity: lower-cased, percent-encoded.
+    pub fn key(&self) -> String {
+        let lower = self.0.to_lowercase();
+        percent_encoding::utf8_percent_encode(&lower, percent_encoding::NON_ALPHANUMERIC).to_string()
+    }
+}
+
+impl TryFrom<String> for Student {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        Self::parse(&s)
+    }
+}
+impl From<Student> for String {
+    fn from(v: Student) -> String {
+        v.0
+    }
+}
+impl fmt::Display for Student {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exam_id_rejects_path_tricks_and_uppercase() {
+        assert!(ExamId::parse("../etc").is_err());
+        assert!(ExamId::parse("a/b").is_err());
+        assert!(ExamId::parse("ABC").is_err());
+        assert!(ExamId::parse("").is_err());
+        assert!(ExamId::parse(&"a".repeat(65)).is_err());
+        assert_eq!(ExamId::parse("019a-bc_1").unwrap().as_str(), "019a-bc_1");
+    }
+
+    #[test]
+    fn ids_refuse_bad_values_when_deserialised() {
+        assert!(serde_json::from_str::<QuestionId>("\"q 1\"").is_err());
+        assert_eq!(serde_json::from_str::<OptionId>("\"b\"").unwrap().as_str(), "b");
+    }
+
+    #[test]
+    fn student_is_trimmed_and_keyed_case_insensitively() {
+        let a = Student::parse("  Ada Lovelace ").unwrap();
+        let b = Student::parse("ada lovelace").unwrap();
+        assert_eq!(a.as_str(), "Ada Lovelace");
+        assert_eq!(a.key(), b.key());
+        assert!(!a.key().contains('/'));
+        assert!(Student::parse("   ").is_err());
+        assert!(Student::parse("a\u{0}b").is_err());
+        assert!(Student::parse(&"x".repeat(121)).is_err());
+        let zoe = Student::parse("zoë@example.org/../x").unwrap();
+        assert!(zoe.key().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'%'));
+    }
+}

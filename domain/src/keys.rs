@@ -1,0 +1,131 @@
+//! The object layout in the bucket. Identical in the embedded directory store and in S3.
+//!
+//! | prefix | written by | content |
+//! |---|---|---|
+//! | `exams/<exam>/<file>` | gateway (upload) | the teacher's document; parameters as user metadata |
+//! | `question_bank/<exam>.json` | generator | [`crate::QuestionBank`] |
+//! | `failures/<exam>.json` | generator | why generation failed |
+//! | `publications/<exam>.json` | gateway | publication record |
+//! | `attempts/<exam>/<student>.json` | gateway | a student's autosaved, unsubmitted answers |
+//! | `submissions/<exam>/<student>/<attempt>.json` | gateway | graded submissions, never overwritten |
+
+use crate::ids::ExamId;
+
+pub const UPLOADS_PREFIX: &str = "exams/";
+pub const BANKS_PREFIX: &str = "question_bank/";
+pub const FAILURES_PREFIX: &str = "failures/";
+pub const PUBLICATIONS_PREFIX: &str = "publications/";
+pub const ATTEMPTS_PREFIX: &str = "attempts/";
+pub const SUBMISSIONS_PREFIX: &str = "submissions/";
+
+/// User-metadata names on an uploaded document (the counts keep the seed's names).
+pub mod meta {
+    pub const EXAM_ID: &str = "exam-id";
+    /// Percent-encoded UTF-8 (metadata travels in HTTP headers).
+    pub const TITLE: &str = "title";
+    /// Percent-encoded UTF-8 original file name.
+    pub const FILENAME: &str = "filename";
+    pub const CREATED_AT: &str = "created-at";
+    pub const MCQ: &str = "n_mcq";
+    pub const OPTIONS: &str = "n_mcq_options";
+    pub const TRUE_FALSE: &str = "n_tfq";
+}
+
+/// Longest file-name part we keep in a key.
+const MAX_NAME: usize = 100;
+
+/// A file name made safe for an object key: path components dropped, anything outside
+/// `[A-Za-z0-9._-]` replaced by `_`, no leading dots, at most 100 bytes, never empty.
+/// The original name is kept (percent-encoded) in metadata for display.
+pub fn safe_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let mut out: String = base
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    out = out.trim_start_matches('.').to_owned();
+    if out.len() > MAX_NAME {
+        // Keep the extension.
+        let ext = out.rfind('.').map(|i| out[i..].to_owned()).filter(|e| e.len() <= 10).unwrap_or_default();
+        out.truncate(MAX_NAME - ext.len());
+        out.push_str(&ext);
+    }
+    if out.is_empty() || out.chars().all(|c| c == '_' || c == '.') {
+        out = "document.pdf".to_owned();
+    }
+    out
+}
+
+pub fn upload_key(exam: &ExamId, file_name: &str) -> String {
+    format!("{UPLOADS_PREFIX}{exam}/{}", safe_file_name(file_name))
+}
+
+/// `exams/<exam>/<file>` → the exam id.
+pub fn exam_of_upload_key(key: &str) -> Option<ExamId> {
+    let rest = key.strip_prefix(UPLOADS_PREFIX)?;
+    let (id, file) = rest.split_once('/')?;
+    if file.is_empty() || file.contains('/') {
+        return None;
+    }
+    ExamId::parse(id).ok()
+}
+
+pub fn bank_key(exam: &ExamId) -> String {
+    format!("{BANKS_PREFIX}{exam}.json")
+}
+
+pub fn failure_key(exam: &ExamId) -> String {
+    format!("{FAILURES_PREFIX}{exam}.json")
+}
+
+pub fn publication_key(exam: &ExamId) -> String {
+    format!("{PUBLICATIONS_PREFIX}{exam}.json")
+}
+
+pub fn attempt_key(exam: &ExamId, student_key: &str) -> String {
+    format!("{ATTEMPTS_PREFIX}{exam}/{student_key}.json")
+}
+
+pub fn submissions_prefix(exam: &ExamId) -> String {
+    format!("{SUBMISSIONS_PREFIX}{exam}/")
+}
+
+pub fn submission_key(exam: &ExamId, student_key: &str, attempt: u32) -> String {
+    format!("{SUBMISSIONS_PREFIX}{exam}/{student_key}/{attempt:04}.json")
+}
+
+/// `<prefix><exam>.json` → the exam id.
+pub fn exam_of_json_key(prefix: &str, key: &str) -> Option<ExamId> {
+    ExamId::parse(key.strip_prefix(prefix)?.strip_suffix(".json")?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_cannot_escape_or_break_keys() {
+        assert_eq!(safe_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_file_name("..\\..\\boot.ini"), "boot.ini");
+        assert_eq!(safe_file_name("Lecture 3 – Über.pdf"), "Lecture_3____ber.pdf");
+        assert_eq!(safe_file_name(".hidden.pdf"), "hidden.pdf");
+        assert_eq!(safe_file_name("../"), "document.pdf");
+        assert_eq!(safe_file_name("日本語"), "document.pdf");
+        let long = format!("{}.pdf", "a".repeat(300));
+        let s = safe_file_name(&long);
+        assert_eq!(s.len(), 100);
+        assert!(s.ends_with(".pdf"));
+    }
+
+    #[test]
+    fn keys_round_trip_to_their_exam() {
+        let e = ExamId::parse("abc").unwrap();
+        assert_eq!(exam_of_upload_key(&upload_key(&e, "../x y.pdf")), Some(e.clone()));
+        assert_eq!(upload_key(&e, "../x y.pdf"), "exams/abc/x_y.pdf");
+        assert_eq!(exam_of_upload_key("exams/abc/"), None);
+        assert_eq!(exam_of_upload_key("exams/abc/d/e.pdf"), None);
+        assert_eq!(exam_of_upload_key("other/abc/e.pdf"), None);
+        assert_eq!(exam_of_json_key(BANKS_PREFIX, &bank_key(&e)), Some(e.clone()));
+        assert_eq!(submission_key(&e, "ada", 3), "submissions/abc/ada/0003.json");
+    }
+}

@@ -1,0 +1,30 @@
+//! Exam platform domain: the values every other crate agrees on.
+//!
+//! * [`bank`]: question banks (the generator's output, stored as JSON), the student's
+//!   key-free [`bank::ExamPaper`], and loading of the seed system's bank format.
+//! * [`grading`]: server-side grading that compares option ids, never display strings.
+//! * [`params`]: generation parameters parsed at the boundary ("parse, don't validate").
+//! * [`events`]: the message contracts on the bus and the live WebSocket, and the
+//!   MinIO/S3 bucket-notification shape that starts generation.
+//! * [`keys`]: the object layout in the bucket, identical in embedded and cluster mode.
+//! * [`attempt`]: the WebSocket protocol a student's browser speaks while taking an exam.
+//!
+//! Architecture invariant: this crate performs no IO, reads no clock and draws no random
+//! numbers; it compiles to `wasm32-unknown-unknown` and is shared by the server and the
+//! hydrated front end.
+
+pub mod attempt;
+pub mod bank;
+pub mod events;
+pub mod grading;
+pub mod ids;
+pub mod keys;
+pub mod params;
+pub mod views;
+
+pub use bank::{AnswerOption, ExamPaper, PaperQuestion, Question, QuestionBank, QuestionKind, SourceRef};
+pub use events::{Announcement, ExamStatus, Stage};
+pub use grading::{GradeReport, PassMark, QuestionResult, grade};
+pub use ids::{ExamId, IdError, OptionId, QuestionId, Student};
+pub use params::{GenerationParams, ParamError};
+pub use views::{ExamSummary, SubmissionRecord, TeacherExam};

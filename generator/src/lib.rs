@@ -1,0 +1,15 @@
+//! Built-in offline question generator: PDF bytes -> text per page -> multiple-choice and
+//! true/false questions with their source quotes.
+//!
+//! * [`extract_pages`] reads a PDF in-process; [`extract_isolated`] runs the same in a child
+//!   process ([`run_extract_child`], binary `exam-extract`) with a time budget.
+//! * [`generate`] turns a [`Document`] into questions, deterministically and offline.
+
+mod extract;
+mod generate;
+mod isolate;
+mod text;
+
+pub use extract::{Document, ExtractError, extract_pages, normalise_page};
+pub use generate::{GenerateError, Generated, generate};
+pub use isolate::{ExtractCommand, extract_isolated, run_extract_child};

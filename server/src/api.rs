@@ -1,0 +1,208 @@
+//! The HTTP contract under `/api/v1` (also used by scripts). Teacher-only routes are in
+//! [`teacher_routes`] so one authentication layer can wrap them.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use exam_core::service::NewExam;
+use exam_domain::{ExamId, ExamPaper, ExamSummary, GenerationParams, OptionId, QuestionId, Student, SubmissionRecord, TeacherExam};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Routes a teacher uses: upload, review, publish, results.
+pub fn teacher_routes(max_upload: u64) -> Router<AppState> {
+    // Allow the multipart framing on top of the file itself; the file's own size is checked
+    // while streaming so an oversize upload fails early with a clear 413.
+    let body_limit = usize::try_from(max_upload).unwrap_or(usize::MAX).saturating_add(256 * 1024);
+    Router::new()
+        .route("/api/v1/exams", get(list_exams).post(create_exam).layer(DefaultBodyLimit::max(body_limit)))
+        .route("/api/v1/exams/{id}/questions", get(teacher_exam))
+        .route("/api/v1/exams/{id}/publish", post(publish))
+        .route("/api/v1/exams/{id}/submissions", get(list_submissions))
+}
+
+/// Routes a student uses.
+pub fn student_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/exams/{id}", get(paper))
+        .route("/api/v1/exams/{id}/submissions", post(submit))
+        .route("/api/v1/exams/{id}/attempt", get(crate::ws::attempt))
+        .route("/api/v1/live", get(crate::ws::live))
+}
+
+pub fn parse_exam_id(raw: &str) -> Result<ExamId, AppError> {
+    ExamId::parse(raw).map_err(|_| AppError::new(StatusCode::NOT_FOUND, format!("exam {raw} not found")))
+}
+
+async fn list_exams(State(s): State<AppState>) -> Json<Vec<ExamSummary>> {
+    Json(s.platform.exams())
+}
+
+async fn teacher_exam(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<TeacherExam>, AppError> {
+    Ok(Json(s.platform.teacher_exam(&parse_exam_id(&id)?).await?))
+}
+
+async fn publish(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ExamSummary>, AppError> {
+    Ok(Json(s.platform.publish(&parse_exam_id(&id)?).await?))
+}
+
+async fn list_submissions(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<SubmissionRecord>>, AppError> {
+    Ok(Json(s.platform.submissions(&parse_exam_id(&id)?).await?))
+}
+
+async fn paper(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ExamPaper>, AppError> {
+    Ok(Json(s.platform.paper(&parse_exam_id(&id)?).await?))
+}
+
+#[derive(Deserialize)]
+struct SubmitBody {
+    student: String,
+    #[serde(default)]
+    answers: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct SubmitResponse {
+    score: u32,
+    total: u32,
+    percent: f64,
+    passed: bool,
+    attempt: u32,
+    results: Vec<exam_domain::QuestionResult>,
+}
+
+async fn submit(State(s): State<AppState>, Path(id): Path<String>, body: Result<Json<SubmitBody>, axum::extract::rejection::JsonRejection>) -> Result<Json<SubmitResponse>, AppError> {
+    let id = parse_exam_id(&id)?;
+    let Json(body) = body.map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()))?;
+    let student = Student::parse(&body.student).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "student", e.to_string()))?;
+    let mut answers = BTreeMap::new();
+    for (q, o) in body.answers {
+        let q = QuestionId::parse(&q).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "answers", format!("{q:?}: {e}")))?;
+        let o = OptionId::parse(&o).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "answers", format!("{o:?}: {e}")))?;
+        answers.insert(q, o);
+    }
+    let r = s.platform.submit(&id, student, answers).await?;
+    Ok(Json(SubmitResponse {
+        score: r.report.score,
+        total: r.report.total,
+        percent: r.report.percent,
+        passed: r.report.passed,
+        attempt: r.attempt,
+        results: r.report.results,
+    }))
+}
+
+#[derive(Serialize)]
+struct Created {
+    id: ExamId,
+    title: String,
+    status: exam_domain::ExamStatus,
+}
+
+/// Longest text field we accept in the upload form.
+const MAX_FIELD: usize = 1024;
+/// A PDF's `%PDF-` header must appear within its first 1024 bytes.
+const PDF_SNIFF: usize = 1024;
+
+/// `POST /api/v1/exams` (multipart: `file`, `mcq`, `options`, `true_false`, optional `title`).
+///
+/// The file is streamed to a spool file on disk while its size and PDF signature are checked,
+/// so an oversize or non-PDF upload is refused without buffering it. Only when every field is
+/// valid is the document handed to the store (whose notification starts generation).
+async fn create_exam(State(s): State<AppState>, headers: HeaderMap, multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<Response, AppError> {
+    let max = s.settings.max_upload_bytes;
+    let too_large = || AppError::field(StatusCode::PAYLOAD_TOO_LARGE, "file", format!("The file is larger than the {} MiB limit.", max / (1024 * 1024)));
+    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
+        if len > max + 256 * 1024 {
+            return Err(too_large());
+        }
+    }
+    let mut multipart = multipart.map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("Expected a multipart/form-data upload: {}", e.body_text())))?;
+    let multipart_err = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            AppError::new(StatusCode::BAD_REQUEST, format!("The upload was interrupted or malformed: {}", e.body_text()))
+        }
+    };
+
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    let mut file: Option<(tempfile::TempPath, String, u64)> = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_err)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or("document.pdf").to_owned();
+            let spool = tempfile::NamedTempFile::new_in(&s.settings.spool_dir)
+                .map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, format!("Cannot buffer the upload: {e}")))?;
+            let (std_file, path) = spool.into_parts();
+            let mut out = tokio::fs::File::from_std(std_file);
+            let mut size: u64 = 0;
+            let mut head: Vec<u8> = Vec::with_capacity(PDF_SNIFF);
+            while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
+                size += chunk.len() as u64;
+                if size > max {
+                    return Err(too_large());
+                }
+                if head.len() < PDF_SNIFF {
+                    let take = (PDF_SNIFF - head.len()).min(chunk.len());
+                    head.extend_from_slice(&chunk[..take]);
+                    if head.len() >= PDF_SNIFF && !looks_like_pdf(&head) {
+                        return Err(not_pdf());
+                    }
+                }
+                tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
+                    .await
+                    .map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, format!("Cannot buffer the upload: {e}")))?;
+            }
+            tokio::io::AsyncWriteExt::flush(&mut out).await.map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+            if size == 0 {
+                return Err(AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "file", "The file is empty."));
+            }
+            if !looks_like_pdf(&head) {
+                return Err(not_pdf());
+            }
+            file = Some((path, file_name, size));
+        } else {
+            let mut value = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
+                value.extend_from_slice(&chunk);
+                if value.len() > MAX_FIELD {
+                    return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{name}: too long")));
+                }
+            }
+            fields.insert(name, String::from_utf8_lossy(&value).into_owned());
+        }
+    }
+    let Some((path, file_name, size)) = file else {
+        return Err(AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "file", "Choose a PDF file to upload."));
+    };
+    let params = GenerationParams::parse(fields.get("mcq").map(String::as_str), fields.get("options").map(String::as_str), fields.get("true_false").map(String::as_str))
+        .map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, e.field, e.to_string()))?;
+    tracing::info!(file.name = %file_name, file.bytes = size, ?params, "upload received");
+    let summary = s
+        .platform
+        .create_exam(NewExam { title: fields.remove("title"), file_name, params, file: path.to_path_buf() })
+        .await?;
+    drop(path);
+    // A plain HTML form post (no JavaScript) lands on the exam's page instead of raw JSON.
+    let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.starts_with("text/html"));
+    if wants_html {
+        return Ok(Redirect::to(&format!("/teacher/exams/{}", summary.id)).into_response());
+    }
+    Ok((StatusCode::ACCEPTED, Json(Created { id: summary.id, title: summary.title, status: summary.status })).into_response())
+}
+
+fn looks_like_pdf(head: &[u8]) -> bool {
+    head.windows(5).any(|w| w == b"%PDF-")
+}
+
+fn not_pdf() -> AppError {
+    AppError::field(StatusCode::UNSUPPORTED_MEDIA_TYPE, "file", "This file is not a PDF. Upload a .pdf document.")
+}
+

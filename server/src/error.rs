@@ -1,0 +1,51 @@
+//! One error type for handlers: maps service errors to status codes and a JSON body
+//! `{"error": "...", "field": "..."}` that never carries internals.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use exam_core::service::ServiceError;
+use serde::Serialize;
+
+#[derive(Debug)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub message: String,
+    pub field: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'static str>,
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        AppError { status, message: message.into(), field: None }
+    }
+    pub fn field(status: StatusCode, field: &'static str, message: impl Into<String>) -> Self {
+        AppError { status, message: message.into(), field: Some(field) }
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(_) => AppError::new(StatusCode::NOT_FOUND, e.to_string()),
+            ServiceError::Invalid { field, message } => AppError::field(StatusCode::UNPROCESSABLE_ENTITY, field, format!("{field}: {message}")),
+            ServiceError::Conflict(m) => AppError::new(StatusCode::CONFLICT, m),
+            ServiceError::Unavailable(m) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, m),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::warn!(status = self.status.as_u16(), error = %self.message, "request failed");
+        }
+        (self.status, Json(Body { error: &self.message, field: self.field })).into_response()
+    }
+}

@@ -1,0 +1,25 @@
+//! Shared handler state.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use exam_core::service::Platform;
+use leptos::config::LeptosOptions;
+
+use crate::settings::Settings;
+
+#[derive(Clone)]
+pub struct AppState {
+    /// The use-cases; everything handlers do goes through here.
+    pub platform: Arc<Platform>,
+    /// Settings the handlers need (upload limit, spool directory).
+    pub settings: Arc<Settings>,
+    /// For the Leptos renderer and static files.
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos.clone()
+    }
+}
