@@ -34,6 +34,7 @@ pub fn use_live() -> LiveFeed {
     expect_context::<LiveFeed>()
 }
 
+#[cfg(feature = "hydrate")]
 impl LiveFeed {
     fn receive(self, text: &str) {
         let v: serde_json::Value = match serde_json::from_str(text) {

@@ -30,7 +30,7 @@ pub async fn published_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
 }
 
 #[server(prefix = "/sfn")]
-pub async fn teacher_exam(id: String) -> Result<TeacherExam, ServerFnError> {
+pub async fn load_teacher_exam(id: String) -> Result<TeacherExam, ServerFnError> {
     platform()?.teacher_exam(&exam_id(&id)?).await.map_err(err)
 }
 
@@ -40,12 +40,12 @@ pub async fn publish_exam(id: String) -> Result<ExamSummary, ServerFnError> {
 }
 
 #[server(prefix = "/sfn")]
-pub async fn exam_paper(id: String) -> Result<ExamPaper, ServerFnError> {
+pub async fn load_exam_paper(id: String) -> Result<ExamPaper, ServerFnError> {
     platform()?.paper(&exam_id(&id)?).await.map_err(err)
 }
 
 #[server(prefix = "/sfn")]
-pub async fn submissions(id: String) -> Result<(ExamSummary, Vec<SubmissionRecord>), ServerFnError> {
+pub async fn load_submissions(id: String) -> Result<(ExamSummary, Vec<SubmissionRecord>), ServerFnError> {
     let p = platform()?;
     let id = exam_id(&id)?;
     let exam = p.exam(&id).map_err(err)?;

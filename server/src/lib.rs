@@ -90,6 +90,11 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
+    /// The router, for handler-level tests with `tower::ServiceExt::oneshot`.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     pub fn platform(&self) -> Arc<Platform> {
         self.platform.clone()
     }

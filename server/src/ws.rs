@@ -61,11 +61,17 @@ pub struct AttemptQuery {
     student: String,
 }
 
-pub async fn attempt(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<AttemptQuery>, ws: WebSocketUpgrade) -> Result<Response, AppError> {
+pub async fn attempt(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<AttemptQuery>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, AppError> {
     let id = parse_exam_id(&id)?;
     let student = Student::parse(&q.student).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "student", e.to_string()))?;
     // Fail before upgrading, so the browser gets a readable HTTP error.
     let state = s.platform.open_attempt(&id, student).await?;
+    let ws = ws.map_err(|e| AppError::new(e.status(), e.body_text()))?;
     Ok(ws.on_upgrade(move |socket| attempt_session(socket, s, state)))
 }
 

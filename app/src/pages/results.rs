@@ -6,14 +6,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::live::use_live;
-use crate::server_fns::{message, submissions};
+use crate::server_fns::{load_submissions, message};
 
 #[component]
 pub fn Results() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let live = use_live();
-    let data = Resource::new(move || (id(), live.submissions_version.get()), |(id, _)| submissions(id));
+    let data = Resource::new(move || (id(), live.submissions_version.get()), |(id, _)| load_submissions(id));
     view! {
         <main class="page">
             <p class="crumbs"><a href=move || format!("/teacher/exams/{}", id())>"← Back to the exam"</a></p>

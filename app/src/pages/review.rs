@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::{StageSteps, StatusPill};
 use crate::live::use_live;
-use crate::server_fns::{PublishExam, message, teacher_exam};
+use crate::server_fns::{PublishExam, load_teacher_exam, message};
 
 #[component]
 pub fn Review() -> impl IntoView {
@@ -16,7 +16,7 @@ pub fn Review() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let live = use_live();
     let publish = ServerAction::<PublishExam>::new();
-    let exam = Resource::new(move || (id(), live.exams_version.get(), publish.version().get()), |(id, _, _)| teacher_exam(id));
+    let exam = Resource::new(move || (id(), live.exams_version.get(), publish.version().get()), |(id, _, _)| load_teacher_exam(id));
     view! {
         <main class="page">
             <p class="crumbs"><a href="/teacher">"← All exams"</a></p>

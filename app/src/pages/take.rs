@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::server_fns::{exam_paper, message};
+use crate::server_fns::{load_exam_paper, message};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Phase {
@@ -44,7 +44,7 @@ pub struct TakeState {
 pub fn TakeExam() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let paper = Resource::new(id, exam_paper);
+    let paper = Resource::new(id, load_exam_paper);
     let st = TakeState {
         exam_id: RwSignal::new(String::new()),
         student: RwSignal::new(String::new()),
@@ -208,8 +208,9 @@ fn QuestionView(q: PaperQuestion, st: TakeState) -> impl IntoView {
                     let qid_change = qid.clone();
                     let oid_checked = oid.clone();
                     let input_id = format!("{}-{}", name, o.id);
+                    let label_for = input_id.clone();
                     view! {
-                        <label class="option" for=input_id.clone()>
+                        <label class="option" for=label_for>
                             <input
                                 type="radio"
                                 id=input_id

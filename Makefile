@@ -1,0 +1,45 @@
+# The two commands: `make run` and `make test`. Both install what is missing first.
+.DEFAULT_GOAL := run
+.PHONY: run test build build-release tools tools-test unit e2e dev fmt lint clean-data bench
+
+PORT ?= 3000
+
+## Build (release) and serve the embedded default on http://127.0.0.1:$(PORT)
+run: build-release
+	LEPTOS_SITE_ADDR=127.0.0.1:$(PORT) LEPTOS_SITE_ROOT=target/site ./target/release/server
+
+## Run every test: unit, integration (real servers on loopback), browser end-to-end
+test: tools-test
+	cargo test --workspace --locked
+	scripts/build-site.sh debug
+	cd end2end && npm test
+
+tools:
+	scripts/ensure-tools.sh build
+tools-test:
+	scripts/ensure-tools.sh test
+
+build: tools
+	scripts/build-site.sh debug
+build-release:
+	scripts/ensure-tools.sh release
+	scripts/build-site.sh release
+
+unit:
+	cargo test --workspace --locked
+e2e: tools-test
+	scripts/build-site.sh debug
+	cd end2end && npm test
+
+## Watch mode for front-end work (installs cargo-leptos once, ~20 min on 2 cores)
+dev: tools
+	@command -v cargo-leptos >/dev/null || cargo install cargo-leptos --version 0.3.10 --locked --features no_downloads
+	cargo leptos watch
+
+fmt:
+	cargo fmt --all
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+clean-data:
+	rm -rf data

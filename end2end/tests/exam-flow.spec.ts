@@ -1,0 +1,91 @@
+import { test, expect, Browser } from '@playwright/test';
+import { upload, hydrated, shot } from './helpers';
+
+// Teacher uploads, watches generation, reviews and publishes; a student (second browser
+// context) sees the exam appear, answers half, reloads, finishes and submits; the teacher's
+// results page, open meanwhile, shows the submission without a reload.
+test('teacher to student to results, live', async ({ page: teacher, browser }) => {
+  const student = await (browser as Browser).newContext().then((c) => c.newPage());
+  await student.goto('/exams');
+  await hydrated(student);
+  await shot(student, 'student-list-empty');
+
+  await upload(teacher, 'lecture.pdf', { mcq: 4, options: 4, tf: 2, title: 'History of computing' });
+  await expect(teacher).toHaveURL(/\/teacher\/exams\/[a-z0-9]+$/);
+  const examId = teacher.url().split('/').pop()!;
+  await expect(teacher.getByRole('heading', { level: 1 })).toHaveText('History of computing');
+  await shot(teacher, 'teacher-progress');
+
+  // Generation reaches draft; the review shows every question with its source quote.
+  await expect(teacher.locator('.pill')).toHaveText('Draft');
+  const questions = teacher.locator('ol.questions > li');
+  await expect(questions).toHaveCount(6);
+  await expect(teacher.locator('blockquote.source')).toHaveCount(6);
+  await expect(teacher.locator('.tag', { hasText: 'correct answer' })).toHaveCount(6);
+  await shot(teacher, 'teacher-review');
+
+  // Publishing makes it appear in the student's list without a reload.
+  await teacher.getByRole('button', { name: 'Publish exam' }).click();
+  await expect(teacher.locator('.pill')).toHaveText('Published');
+  const link = student.getByRole('link', { name: 'History of computing' });
+  await expect(link).toBeVisible();
+  await shot(student, 'student-list');
+
+  // The teacher watches results.
+  await teacher.goto(`/teacher/exams/${examId}/results`);
+  await hydrated(teacher);
+  await expect(teacher.getByText('No submissions yet')).toBeVisible();
+
+  // The student answers three of six, reloads, and finds them still chosen.
+  await link.click();
+  await expect(student).toHaveURL(new RegExp(`/exams/${examId}$`));
+  await hydrated(student);
+  await student.getByLabel('Your name or e-mail').fill('Ada Lovelace');
+  await student.getByRole('button', { name: 'Start the exam' }).click();
+  await expect(student.getByText('Question 1 of 6')).toBeVisible();
+  const chosen: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const option = student.locator('fieldset.question-take input[type=radio]').first();
+    chosen.push((await option.getAttribute('id'))!);
+    await option.check();
+    await expect(student.locator('.save-state')).toHaveText('✓ Answer saved');
+    await student.getByRole('button', { name: 'Next →' }).click();
+  }
+  await shot(student, 'student-question');
+  await student.reload();
+  await hydrated(student);
+  await expect(student.getByText(/Question \d of 6 · 3 answered/)).toBeVisible();
+  for (let i = 0; i < 3; i++) {
+    await student.getByRole('button', { name: new RegExp(`^Question ${i + 1}, answered`) }).click();
+    await expect(student.locator(`#${chosen[i]}`)).toBeChecked();
+  }
+  for (let i = 3; i < 6; i++) {
+    await student.getByRole('button', { name: new RegExp(`^Question ${i + 1}, not answered`) }).click();
+    await student.locator('fieldset.question-take input[type=radio]').last().check();
+    await expect(student.locator('.save-state')).toHaveText('✓ Answer saved');
+  }
+  await student.getByRole('button', { name: 'Submit answers' }).click();
+  await expect(student.locator('.score h2')).toHaveText(/Passed|Not passed/);
+  await expect(student.locator('.score .big')).toHaveText(/\d \/ 6 · \d+\.\d %/);
+  await expect(student.locator('ol.questions > li')).toHaveCount(6);
+  await shot(student, 'student-result');
+
+  // The teacher's page got it live.
+  await expect(teacher.locator('table.results tbody tr')).toHaveCount(1);
+  await expect(teacher.locator('table.results tbody tr td').first()).toHaveText('Ada Lovelace');
+  await shot(teacher, 'teacher-results');
+});
+
+test('a malformed PDF fails with a readable reason; an oversize file is refused', async ({ page }) => {
+  await upload(page, 'image-only.pdf');
+  await expect(page.locator('.pill')).toHaveText('Failed');
+  await expect(page.getByRole('alert')).toContainText('no extractable text');
+
+  // The e2e server's limit is 2 MiB; a bigger file is refused before uploading.
+  await page.goto('/teacher');
+  await hydrated(page);
+  await page.getByLabel('Lecture PDF').setInputFiles({ name: 'huge.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(3 * 1024 * 1024, 32)]) });
+  await page.getByRole('button', { name: 'Upload and generate' }).click();
+  await expect(page.getByRole('alert')).toContainText('the limit is 2 MiB');
+  await expect(page.getByRole('button', { name: 'Upload and generate' })).toBeEnabled();
+});

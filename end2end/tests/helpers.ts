@@ -1,0 +1,28 @@
+import { Page, expect } from '@playwright/test';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+
+export const fixtures = path.resolve(__dirname, '../../generator/tests/fixtures');
+export const shots = path.resolve(__dirname, '../screenshots');
+fs.mkdirSync(shots, { recursive: true });
+
+export async function shot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+/** Waits until the page is hydrated (the live badge turns on once the WASM runs and the socket opens). */
+export async function hydrated(page: Page) {
+  await expect(page.locator('.live-badge')).toHaveText(/Live$/);
+}
+
+/** Uploads a PDF through the teacher form; returns the exam id from the URL it lands on. */
+export async function upload(page: Page, file: string, counts: { mcq?: number; options?: number; tf?: number; title?: string } = {}) {
+  await page.goto('/teacher');
+  await hydrated(page);
+  await page.getByLabel('Lecture PDF').setInputFiles(path.join(fixtures, file));
+  if (counts.title) await page.getByLabel(/Exam title/).fill(counts.title);
+  if (counts.mcq !== undefined) await page.getByLabel('Multiple choice').fill(String(counts.mcq));
+  if (counts.options !== undefined) await page.getByLabel('Options each').fill(String(counts.options));
+  if (counts.tf !== undefined) await page.getByLabel('True / false').fill(String(counts.tf));
+  await page.getByRole('button', { name: 'Upload and generate' }).click();
+}

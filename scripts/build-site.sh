@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the site exactly as `cargo leptos build` would (same file names, same layout), without
+# needing cargo-leptos installed:
+#   1. the `app` crate for wasm32 with `hydrate`       -> target/wasm32-unknown-unknown/<profile>/app.wasm
+#   2. wasm-bindgen --target web                         -> target/site/pkg/exam.js + exam.wasm
+#   3. (release) wasm-opt -Oz on the wasm
+#   4. style/main.css                                    -> target/site/pkg/exam.css
+#   5. app/public/*                                      -> target/site/
+#   6. the `server` binary with `ssr`
+# Usage: scripts/build-site.sh [debug|release]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-debug}"
+site=target/site
+pkg="$site/pkg"
+export LEPTOS_OUTPUT_NAME=exam
+
+if [ "$profile" = release ]; then
+  cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile wasm-release
+  wasm=target/wasm32-unknown-unknown/wasm-release/app.wasm
+else
+  cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
+  wasm=target/wasm32-unknown-unknown/debug/app.wasm
+fi
+
+rm -rf "$pkg.new" && mkdir -p "$pkg.new"
+wasm-bindgen --target web --no-typescript --out-dir "$pkg.new" --out-name exam "$wasm"
+mv "$pkg.new/exam_bg.wasm" "$pkg.new/exam.wasm"
+if [ "$profile" = release ] && [ -x .tools/node_modules/.bin/wasm-opt ]; then
+  .tools/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg.new/exam.wasm" -o "$pkg.new/exam.wasm"
+fi
+cp style/main.css "$pkg.new/exam.css"
+mkdir -p "$site"
+rm -rf "$pkg" && mv "$pkg.new" "$pkg"
+if [ -d app/public ] && [ -n "$(ls -A app/public)" ]; then cp -R app/public/. "$site/"; fi
+
+if [ "$profile" = release ]; then
+  cargo build -p server --release
+else
+  cargo build -p server
+fi
+printf 'site: %s (wasm %s bytes)\n' "$site" "$(stat -c %s "$pkg/exam.wasm")"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what the build and tests need, skipping whatever is already present.
+# Usage: scripts/ensure-tools.sh [build|test|release]
+#   build   : wasm32 target + the wasm-bindgen CLI matching Cargo.lock
+#   release : build + wasm-opt (npm binaryen, local to .tools/)
+#   test    : build + Debian chromium + the end-to-end suite's npm packages
+# Only package registries are used (crates.io, npm, Debian); nothing is downloaded from
+# anywhere else, so it works on a closed network.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-build}"
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# The CLI must equal the wasm-bindgen crate in Cargo.lock exactly.
+want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  say "installing wasm-bindgen-cli $want (found: ${have:-none}); takes a few minutes once"
+  # Not --locked: its lock file names a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$want"
+fi
+
+if [ "$mode" = release ] && [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
+  say "installing wasm-opt (npm binaryen) into .tools/"
+  mkdir -p .tools && npm install --prefix .tools --no-audit --no-fund --silent binaryen@132
+fi
+
+if [ "$mode" = test ]; then
+  need=()
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  # Fonts so screenshots show text; poppler for the PDF oracle in fixture scripts.
+  dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
+  if [ ${#need[@]} -gt 0 ]; then
+    say "installing Debian packages: ${need[*]}"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    say "installing the end-to-end suite's npm packages"
+    (cd end2end && npm ci --no-audit --no-fund --silent)
+  fi
+fi

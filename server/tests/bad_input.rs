@@ -1,0 +1,153 @@
+//! Bad input gets a clear error and loses nothing.
+
+mod common;
+
+use common::{fixture, spawn_app};
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_validated_with_readable_errors() {
+    let app = spawn_app().await;
+
+    let r = app.upload("notes.pdf", b"just some text, not a PDF at all".to_vec(), &[]).await;
+    assert_eq!(r.status().as_u16(), 415);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("not a PDF"));
+
+    for (field, value) in [("mcq", "21"), ("options", "1"), ("true_false", "x")] {
+        let r = app.upload("a.pdf", fixture("lecture.pdf"), &[(field, value)]).await;
+        assert_eq!(r.status().as_u16(), 422, "{field}={value}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["field"], field);
+        assert!(body["error"].as_str().unwrap().starts_with(field));
+    }
+    let r = app.upload("a.pdf", fixture("lecture.pdf"), &[("mcq", "0"), ("true_false", "0")]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.unwrap().contains("at least one"));
+
+    let form = reqwest::multipart::Form::new().text("mcq", "3");
+    let r = app.client.post(app.url("/api/v1/exams")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.unwrap().contains("Choose a PDF"));
+
+    // Nothing was stored for any refused upload.
+    let (_, list) = app.get_json("/api/v1/exams").await;
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    assert!(!app.data.join("objects/exams/exams").exists());
+    app.stop().await;
+}
+
+/// A client that announces a too-large body (curl does, with `Expect: 100-continue`) gets the
+/// 413 before sending it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_uploads_are_refused_before_the_body_is_sent() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = common::settings(dir.path());
+    s.max_upload_bytes = 1024 * 1024;
+    let app = common::spawn_with(s).await;
+    let mut tcp = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/exams HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        app.addr,
+        3 * 1024 * 1024
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), tcp.read_to_end(&mut response)).await;
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("larger than the 1 MiB limit"), "{text}");
+    let (_, list) = app.get_json("/api/v1/exams").await;
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    app.stop().await;
+}
+
+/// A streamed body without a length is cut off at the limit while it is read, not buffered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_streamed_uploads_are_cut_off_at_the_limit() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = common::settings(dir.path());
+    s.max_upload_bytes = 1024 * 1024;
+    let app = server::Application::build(s, common::extractor()).await.unwrap();
+    let head = "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n";
+    let chunks = std::iter::once(Ok::<_, std::io::Error>(bytes::Bytes::from(head)))
+        .chain(std::iter::repeat_with(|| Ok(bytes::Bytes::from(vec![b' '; 64 * 1024]))).take(48));
+    let req = axum::http::Request::post("/api/v1/exams")
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(axum::body::Body::from_stream(futures_util::stream::iter(chunks)))
+        .unwrap();
+    let res = app.router().oneshot(req).await.unwrap();
+    assert_eq!(res.status().as_u16(), 413);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("1 MiB"));
+    assert!(app.platform().exams().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_pdfs_fail_with_a_reason_and_the_upload_is_kept() {
+    let app = spawn_app().await;
+    let good = fixture("lecture.pdf");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("truncated.pdf", good[..good.len() / 2].to_vec(), "damaged"),
+        ("garbage.pdf", [b"%PDF-1.4\n".as_slice(), &[0x9c; 4000]].concat(), "damaged"),
+        ("encrypted.pdf", fixture("encrypted.pdf"), "password"),
+        ("scan.pdf", fixture("image-only.pdf"), "no extractable text"),
+    ];
+    let mut ids = Vec::new();
+    for (name, bytes, _) in &cases {
+        let r = app.upload(name, bytes.clone(), &[]).await;
+        assert_eq!(r.status().as_u16(), 202, "{name}");
+        ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    for ((name, _, needle), id) in cases.iter().zip(&ids) {
+        let e = app.wait_until_settled(id).await;
+        assert_eq!(e["status"], "failed", "{name}");
+        let err = e["error"].as_str().unwrap();
+        assert!(err.contains(needle), "{name}: {err}");
+        // The document itself is kept.
+        let folder = app.data.join("objects/exams/exams").join(id);
+        assert!(std::fs::read_dir(&folder).unwrap().count() == 1, "{name}");
+    }
+    // The process is up and other uploads still work.
+    let r = app.upload("lecture.pdf", good, &[("mcq", "1"), ("true_false", "0")]).await;
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.wait_until_settled(&id).await["status"], "draft");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_file_names_are_stored_safely() {
+    let app = spawn_app().await;
+    let r = app.upload("../../Über Vorlesung 3.pdf", fixture("lecture.pdf"), &[("mcq", "1"), ("true_false", "1")]).await;
+    assert_eq!(r.status().as_u16(), 202);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["title"], "Über Vorlesung 3");
+    let id = created["id"].as_str().unwrap();
+    let stored: Vec<String> = std::fs::read_dir(app.data.join("objects/exams/exams").join(id))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(stored, ["_ber_Vorlesung_3.pdf"]);
+    assert_eq!(app.wait_until_settled(id).await["title"], "Über Vorlesung 3");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submissions_are_checked() {
+    let app = spawn_app().await;
+    let (status, _) = app.post_json("/api/v1/exams/nope/submissions", &serde_json::json!({"student": "A", "answers": {}})).await;
+    assert_eq!(status, 404);
+    let created: Value = app.upload("l.pdf", fixture("lecture.pdf"), &[("mcq", "1"), ("true_false", "0")]).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    app.wait_until_settled(id).await;
+    app.post_json(&format!("/api/v1/exams/{id}/publish"), &serde_json::json!({})).await;
+    let (status, body) = app.post_json(&format!("/api/v1/exams/{id}/submissions"), &serde_json::json!({"student": "  ", "answers": {}})).await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("student")));
+    let (status, body) = app.post_json(&format!("/api/v1/exams/{id}/submissions"), &serde_json::json!({"student": "A", "answers": {"../q": "a"}})).await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("answers")));
+    let r = app.client.post(app.url(&format!("/api/v1/exams/{id}/submissions"))).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    app.stop().await;
+}
