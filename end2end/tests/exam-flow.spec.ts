@@ -27,7 +27,7 @@ test('teacher to student to results, live', async ({ page: teacher, browser }) =
   // Publishing makes it appear in the student's list without a reload.
   await teacher.getByRole('button', { name: 'Publish exam' }).click();
   await expect(teacher.locator('.pill')).toHaveText('Published');
-  const link = student.getByRole('link', { name: 'History of computing' });
+  const link = student.getByRole('link', { name: 'History of computing', exact: true });
   await expect(link).toBeVisible();
   await shot(student, 'student-list');
 
@@ -86,6 +86,6 @@ test('a malformed PDF fails with a readable reason; an oversize file is refused'
   await hydrated(page);
   await page.getByLabel('Lecture PDF').setInputFiles({ name: 'huge.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(3 * 1024 * 1024, 32)]) });
   await page.getByRole('button', { name: 'Upload and generate' }).click();
-  await expect(page.getByRole('alert')).toContainText('the limit is 2 MiB');
+  await expect(page.locator('form.upload [role=alert]')).toContainText('the limit is 2 MiB');
   await expect(page.getByRole('button', { name: 'Upload and generate' })).toBeEnabled();
 });

@@ -154,8 +154,8 @@ fn Questions(st: TakeState, questions: StoredValue<Vec<PaperQuestion>>) -> impl 
             </div>
             {move || current().map(|q| view! { <QuestionView q st /> })}
             <nav class="q-nav" aria-label="Question navigation">
-                <button type="button" on:click=move |_| go(st.index.get_untracked().saturating_sub(1)) disabled=move || st.index.get() == 0>"← Previous"</button>
-                <button type="button" on:click=move |_| go(st.index.get_untracked() + 1) disabled=move || st.index.get() + 1 >= n>"Next →"</button>
+                <button type="button" on:click=move |_| go(st.index.get_untracked().saturating_sub(1)) disabled=move || { st.index.get() == 0 }>"← Previous"</button>
+                <button type="button" on:click=move |_| go(st.index.get_untracked() + 1) disabled=move || { st.index.get() + 1 >= n }>"Next →"</button>
             </nav>
             <ol class="q-dots" aria-label="All questions">
                 {move || questions.with_value(|qs| qs.iter().enumerate().map(|(i, q)| {
