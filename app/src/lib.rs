@@ -17,7 +17,7 @@ pub mod server_fns;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -28,6 +28,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -55,13 +56,15 @@ pub fn App() -> impl IntoView {
                 </nav>
                 <live::LiveBadge />
             </header>
+            // Async SSR: each page's data is resolved on the server before the HTML is sent, so
+            // pages are complete without JavaScript (and before the WASM loads).
             <Routes fallback=|| view! { <main class="page"><h1>"Page not found"</h1><p><a href="/">"Back to the start"</a></p></main> }>
-                <Route path=path!("") view=pages::home::Home />
-                <Route path=path!("/teacher") view=pages::teacher::TeacherHome />
-                <Route path=path!("/teacher/exams/:id") view=pages::review::Review />
-                <Route path=path!("/teacher/exams/:id/results") view=pages::results::Results />
-                <Route path=path!("/exams") view=pages::student::ExamList />
-                <Route path=path!("/exams/:id") view=pages::take::TakeExam />
+                <Route path=path!("") view=pages::home::Home ssr=SsrMode::Async />
+                <Route path=path!("/teacher") view=pages::teacher::TeacherHome ssr=SsrMode::Async />
+                <Route path=path!("/teacher/exams/:id") view=pages::review::Review ssr=SsrMode::Async />
+                <Route path=path!("/teacher/exams/:id/results") view=pages::results::Results ssr=SsrMode::Async />
+                <Route path=path!("/exams") view=pages::student::ExamList ssr=SsrMode::Async />
+                <Route path=path!("/exams/:id") view=pages::take::TakeExam ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

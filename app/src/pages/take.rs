@@ -97,6 +97,9 @@ fn Exam(paper: ExamPaper, st: TakeState) -> impl IntoView {
 
 #[component]
 fn NameForm(st: TakeState, n: usize) -> impl IntoView {
+    // False in the server's HTML and until the WASM has hydrated the page.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
@@ -119,9 +122,11 @@ fn NameForm(st: TakeState, n: usize) -> impl IntoView {
                 />
             </div>
             <div class="actions">
-                <button type="submit" class="primary">"Start the exam"</button>
+                <button type="submit" class="primary" disabled=move || !hydrated.get()>"Start the exam"</button>
             </div>
-            <noscript><p class="error">"Taking an exam needs JavaScript: answers are saved live over a WebSocket. Please enable JavaScript for this site."</p></noscript>
+            {move || (!hydrated.get()).then(|| view! {
+                <p class="hint" role="status">"Taking an exam needs JavaScript (answers are saved live over a WebSocket). If this message stays, enable JavaScript for this site."</p>
+            })}
         </form>
     }
 }
