@@ -43,3 +43,7 @@ lint:
 
 clean-data:
 	rm -rf data
+
+## Measure: answer latency and memory per concurrent student session (release build)
+bench:
+	cargo bench -p server --bench sessions

@@ -92,6 +92,11 @@ impl Catalog {
         }
     }
 
+    /// Status only, without cloning the summary (checked on every saved answer).
+    pub fn status(&self, id: &ExamId) -> Option<ExamStatus> {
+        self.read().get(id).map(|e| e.summary.status)
+    }
+
     pub fn get(&self, id: &ExamId) -> Option<ExamSummary> {
         self.read().get(id).map(|e| e.summary.clone())
     }

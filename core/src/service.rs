@@ -131,11 +131,10 @@ impl Platform {
 
     /// Applies an announcement and pushes it to this replica's browsers if it changed anything.
     fn apply(&self, a: &Announcement) {
-        if self.catalog.apply(a) {
-            if let Ok(json) = serde_json::to_string(a) {
+        if self.catalog.apply(a)
+            && let Ok(json) = serde_json::to_string(a) {
                 let _ = self.live.send(Arc::from(json));
             }
-        }
     }
 
     /// Applies locally, then tells the other replicas. A failed publish is retried in the
@@ -279,8 +278,8 @@ impl Platform {
     }
 
     async fn published_bank(&self, id: &ExamId) -> Result<Arc<QuestionBank>, ServiceError> {
-        match self.catalog.get(id) {
-            Some(e) if e.status == ExamStatus::Published => self.bank(id).await,
+        match self.catalog.status(id) {
+            Some(ExamStatus::Published) => self.bank(id).await,
             _ => Err(ServiceError::NotFound(format!("published exam {id}"))),
         }
     }

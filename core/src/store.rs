@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -93,39 +94,71 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(store: &dyn ObjectStore, k
 }
 
 pub async fn put_json<T: Serialize + Sync>(store: &dyn ObjectStore, key: &str, value: &T, mode: PutMode) -> Result<ObjectInfo, StoreError> {
-    let body = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let body = serde_json::to_vec(value).map_err(|e| StoreError::Unavailable(e.to_string()))?;
     store.put_bytes(key, Bytes::from(body), &ObjectMeta::json(), mode).await
 }
 
 /// The embedded store: one directory per bucket.
 ///
 /// Layout under `root`: `objects/<bucket>/<key>` holds the bytes, `meta/<bucket>/<key>.json`
-/// the [`ObjectMeta`], `tmp/` staging files. Every write goes to `tmp/` and is then renamed
-/// (or hard-linked, for `CreateNew`) into place, so readers never see a partial object and a
-/// crash leaves either the old or the new version.
+/// the [`ObjectMeta`] (omitted for plain JSON records, whose metadata is implied), `tmp/`
+/// staging files. Every write goes to `tmp/` and is then renamed (or hard-linked, for
+/// `CreateNew`) into place, so readers never see a partial object and a crash leaves either
+/// the old or the new version. Each operation runs as one blocking task: the answer autosave
+/// is a hot path, and one thread hand-off beats one per file-system call.
 #[derive(Debug, Clone)]
 pub struct FsStore {
+    inner: Arc<FsInner>,
+}
+
+#[derive(Debug)]
+struct FsInner {
     bucket: String,
     objects: PathBuf,
     meta: PathBuf,
     tmp: PathBuf,
 }
 
+enum Source {
+    Bytes(Bytes),
+    File(PathBuf),
+}
+
 impl FsStore {
     pub async fn open(root: impl AsRef<Path>, bucket: &str) -> Result<Self, StoreError> {
         let root = root.as_ref();
-        let s = FsStore {
+        let inner = FsInner {
             bucket: bucket.to_owned(),
             objects: root.join("objects").join(bucket),
             meta: root.join("meta").join(bucket),
             tmp: root.join("tmp"),
         };
-        for d in [&s.objects, &s.meta, &s.tmp] {
+        for d in [&inner.objects, &inner.meta, &inner.tmp] {
             tokio::fs::create_dir_all(d).await?;
         }
-        Ok(s)
+        Ok(FsStore { inner: Arc::new(inner) })
     }
 
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce(&FsInner) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&inner)).await.map_err(|e| StoreError::Unavailable(e.to_string()))?
+    }
+}
+
+/// Metadata every `.json` record has unless stated otherwise; not written to disk.
+fn implied_meta(key: &str) -> ObjectMeta {
+    if key.ends_with(".json") { ObjectMeta::json() } else { ObjectMeta::default() }
+}
+
+fn not_found_to_none<T>(r: io::Result<T>) -> Result<Option<T>, StoreError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl FsInner {
     fn paths(&self, key: &str) -> Result<(PathBuf, PathBuf), StoreError> {
         let bad = key.is_empty()
             || key.starts_with('/')
@@ -139,136 +172,155 @@ impl FsStore {
         Ok((self.objects.join(key), self.meta.join(format!("{key}.json"))))
     }
 
-    fn staging(&self) -> Result<tempfile::TempPath, StoreError> {
-        Ok(tempfile::NamedTempFile::new_in(&self.tmp)?.into_temp_path())
-    }
-
-    async fn commit(&self, key: &str, staged: tempfile::TempPath, meta: &ObjectMeta, mode: PutMode) -> Result<ObjectInfo, StoreError> {
+    fn put(&self, key: &str, source: Source, meta: &ObjectMeta, mode: PutMode) -> Result<ObjectInfo, StoreError> {
+        use std::io::Write as _;
         let (obj, meta_path) = self.paths(key)?;
-        for p in [&obj, &meta_path] {
-            if let Some(parent) = p.parent() {
-                tokio::fs::create_dir_all(parent).await?;
+        if let Some(parent) = obj.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut staged = tempfile::NamedTempFile::new_in(&self.tmp)?;
+        match source {
+            Source::Bytes(b) => staged.write_all(&b)?,
+            Source::File(p) => {
+                io::copy(&mut std::fs::File::open(p)?, staged.as_file_mut())?;
             }
         }
-        // Metadata first: an object is visible only once its bytes are in place.
-        let meta_tmp = self.staging()?;
-        tokio::fs::write(&meta_tmp, serde_json::to_vec(meta).map_err(|e| StoreError::Unavailable(e.to_string()))?).await?;
-        let staged_path = staged.to_path_buf();
+        // Metadata before bytes: an object is visible only once its bytes are in place.
+        let explicit_meta = *meta != implied_meta(key);
+        let meta_tmp = if explicit_meta {
+            if let Some(parent) = meta_path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut t = tempfile::NamedTempFile::new_in(&self.tmp)?;
+            t.write_all(&serde_json::to_vec(meta).map_err(|e| StoreError::Unavailable(e.to_string()))?)?;
+            Some(t)
+        } else {
+            None
+        };
         match mode {
             PutMode::Overwrite => {
-                tokio::fs::rename(&meta_tmp, &meta_path).await?;
-                tokio::fs::rename(&staged_path, &obj).await?;
+                match meta_tmp {
+                    Some(t) => drop(t.persist(&meta_path).map_err(|e| e.error)?),
+                    // A previous version may have had explicit metadata.
+                    None => drop(not_found_to_none(std::fs::remove_file(&meta_path))?),
+                }
+                let file = staged.persist(&obj).map_err(|e| e.error)?;
+                Ok(info_from(key, &file.metadata()?, meta.clone()))
             }
             PutMode::CreateNew => {
                 // hard_link fails if the target exists: an atomic create-if-absent.
-                match tokio::fs::hard_link(&staged_path, &obj).await {
-                    Ok(()) => tokio::fs::rename(&meta_tmp, &meta_path).await?,
+                match std::fs::hard_link(staged.path(), &obj) {
+                    Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(StoreError::AlreadyExists(key.to_owned())),
                     Err(e) => return Err(e.into()),
                 }
+                if let Some(t) = meta_tmp {
+                    t.persist(&meta_path).map_err(|e| e.error)?;
+                }
+                Ok(info_from(key, &staged.as_file().metadata()?, meta.clone()))
             }
         }
-        drop(staged);
-        drop(meta_tmp);
-        self.info(key, &obj, meta.clone()).await
     }
 
-    async fn info(&self, key: &str, obj: &Path, meta: ObjectMeta) -> Result<ObjectInfo, StoreError> {
-        let md = tokio::fs::metadata(obj).await?;
-        let modified = md.modified().ok();
-        let stamp = modified.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
-        Ok(ObjectInfo { key: key.to_owned(), size: md.len(), e_tag: format!("{:x}-{:x}", md.len(), stamp), last_modified: modified, meta })
-    }
-
-    async fn read_meta(&self, meta_path: &Path) -> ObjectMeta {
-        match tokio::fs::read(meta_path).await {
+    fn read_meta(&self, key: &str, meta_path: &Path) -> ObjectMeta {
+        match std::fs::read(meta_path) {
             Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
-            Err(_) => ObjectMeta::default(),
+            Err(_) => implied_meta(key),
         }
     }
 }
 
-fn not_found_to_none<T>(r: io::Result<T>) -> Result<Option<T>, StoreError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+fn info_from(key: &str, md: &std::fs::Metadata, meta: ObjectMeta) -> ObjectInfo {
+    let modified = md.modified().ok();
+    let stamp = modified.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
+    ObjectInfo { key: key.to_owned(), size: md.len(), e_tag: format!("{:x}-{:x}", md.len(), stamp), last_modified: modified, meta }
 }
 
 #[async_trait]
 impl ObjectStore for FsStore {
     async fn put_bytes(&self, key: &str, body: Bytes, meta: &ObjectMeta, mode: PutMode) -> Result<ObjectInfo, StoreError> {
-        self.paths(key)?;
-        let staged = self.staging()?;
-        tokio::fs::write(&staged, &body).await?;
-        self.commit(key, staged, meta, mode).await
+        let (key, meta) = (key.to_owned(), meta.clone());
+        self.run(move |s| s.put(&key, Source::Bytes(body), &meta, mode)).await
     }
 
     async fn put_file(&self, key: &str, path: &Path, meta: &ObjectMeta) -> Result<ObjectInfo, StoreError> {
-        self.paths(key)?;
-        let staged = self.staging()?;
-        tokio::fs::copy(path, &staged).await?;
-        self.commit(key, staged, meta, PutMode::Overwrite).await
+        let (key, meta, path) = (key.to_owned(), meta.clone(), path.to_path_buf());
+        self.run(move |s| s.put(&key, Source::File(path), &meta, PutMode::Overwrite)).await
     }
 
     async fn get(&self, key: &str) -> Result<Option<(Bytes, ObjectInfo)>, StoreError> {
-        let (obj, meta_path) = self.paths(key)?;
-        let Some(bytes) = not_found_to_none(tokio::fs::read(&obj).await)? else { return Ok(None) };
-        let meta = self.read_meta(&meta_path).await;
-        let info = self.info(key, &obj, meta).await?;
-        Ok(Some((Bytes::from(bytes), info)))
+        let key = key.to_owned();
+        self.run(move |s| {
+            let (obj, meta_path) = s.paths(&key)?;
+            let Some(mut file) = not_found_to_none(std::fs::File::open(&obj))? else { return Ok(None) };
+            let md = file.metadata()?;
+            let mut bytes = Vec::with_capacity(usize::try_from(md.len()).unwrap_or(0));
+            io::Read::read_to_end(&mut file, &mut bytes)?;
+            let meta = s.read_meta(&key, &meta_path);
+            Ok(Some((Bytes::from(bytes), info_from(&key, &md, meta))))
+        })
+        .await
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
-        let (obj, meta_path) = self.paths(key)?;
-        if not_found_to_none(tokio::fs::metadata(&obj).await)?.is_none() {
-            return Ok(None);
-        }
-        let meta = self.read_meta(&meta_path).await;
-        Ok(Some(self.info(key, &obj, meta).await?))
+        let key = key.to_owned();
+        self.run(move |s| {
+            let (obj, meta_path) = s.paths(&key)?;
+            let Some(md) = not_found_to_none(std::fs::metadata(&obj))? else { return Ok(None) };
+            Ok(Some(info_from(&key, &md, s.read_meta(&key, &meta_path))))
+        })
+        .await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
-        // Walk the directory that contains the prefix, then filter.
-        let dir_part = prefix.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        let start = if dir_part.is_empty() { self.objects.clone() } else { self.objects.join(dir_part) };
-        let mut out = Vec::new();
-        let mut stack = vec![start];
-        while let Some(dir) = stack.pop() {
-            let Some(mut rd) = not_found_to_none(tokio::fs::read_dir(&dir).await)? else { continue };
-            while let Some(entry) = rd.next_entry().await? {
-                let path = entry.path();
-                let ft = entry.file_type().await?;
-                if ft.is_dir() {
-                    stack.push(path);
-                } else if ft.is_file() {
-                    let Ok(rel) = path.strip_prefix(&self.objects) else { continue };
-                    let key = rel.to_string_lossy().replace('\\', "/");
-                    if key.starts_with(prefix) {
-                        out.push(self.info(&key, &path, ObjectMeta::default()).await?);
+        let prefix = prefix.to_owned();
+        self.run(move |s| {
+            // Walk the directory that contains the prefix, then filter.
+            let dir_part = prefix.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            let start = if dir_part.is_empty() { s.objects.clone() } else { s.objects.join(dir_part) };
+            let mut out = Vec::new();
+            let mut stack = vec![start];
+            while let Some(dir) = stack.pop() {
+                let Some(rd) = not_found_to_none(std::fs::read_dir(&dir))? else { continue };
+                for entry in rd {
+                    let entry = entry?;
+                    let path = entry.path();
+                    let ft = entry.file_type()?;
+                    if ft.is_dir() {
+                        stack.push(path);
+                    } else if ft.is_file() {
+                        let Ok(rel) = path.strip_prefix(&s.objects) else { continue };
+                        let key = rel.to_string_lossy().replace('\\', "/");
+                        if key.starts_with(&prefix) {
+                            out.push(info_from(&key, &entry.metadata()?, ObjectMeta::default()));
+                        }
                     }
                 }
             }
-        }
-        out.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(out)
+            out.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok(out)
+        })
+        .await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let (obj, meta_path) = self.paths(key)?;
-        not_found_to_none(tokio::fs::remove_file(&obj).await)?;
-        not_found_to_none(tokio::fs::remove_file(&meta_path).await)?;
-        Ok(())
+        let key = key.to_owned();
+        self.run(move |s| {
+            let (obj, meta_path) = s.paths(&key)?;
+            not_found_to_none(std::fs::remove_file(&obj))?;
+            not_found_to_none(std::fs::remove_file(&meta_path))?;
+            Ok(())
+        })
+        .await
     }
 
     async fn check(&self) -> Result<(), StoreError> {
-        tokio::fs::metadata(&self.objects).await?;
+        tokio::fs::metadata(&self.inner.objects).await?;
         Ok(())
     }
 
     fn bucket(&self) -> &str {
-        &self.bucket
+        &self.inner.bucket
     }
 }
 
@@ -300,6 +352,21 @@ mod tests {
         s.delete("exams/e1/a.pdf").await.unwrap();
         assert!(s.get("exams/e1/a.pdf").await.unwrap().is_none());
         s.delete("exams/e1/a.pdf").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn json_records_need_no_metadata_file_but_keep_explicit_metadata() {
+        let (d, s) = store().await;
+        s.put_bytes("attempts/e/a.json", Bytes::from_static(b"{}"), &ObjectMeta::json(), PutMode::Overwrite).await.unwrap();
+        assert!(!d.path().join("meta/exams/attempts/e/a.json.json").exists());
+        assert_eq!(s.head("attempts/e/a.json").await.unwrap().unwrap().meta, ObjectMeta::json());
+        let mut tagged = ObjectMeta::json();
+        tagged.user.insert("x".into(), "1".into());
+        s.put_bytes("attempts/e/a.json", Bytes::from_static(b"{}"), &tagged, PutMode::Overwrite).await.unwrap();
+        assert_eq!(s.head("attempts/e/a.json").await.unwrap().unwrap().meta, tagged);
+        // Rewriting without it drops the stale metadata.
+        s.put_bytes("attempts/e/a.json", Bytes::from_static(b"{}"), &ObjectMeta::json(), PutMode::Overwrite).await.unwrap();
+        assert_eq!(s.head("attempts/e/a.json").await.unwrap().unwrap().meta, ObjectMeta::json());
     }
 
     #[tokio::test]

@@ -118,11 +118,10 @@ const PDF_SNIFF: usize = 1024;
 async fn create_exam(State(s): State<AppState>, headers: HeaderMap, multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<Response, AppError> {
     let max = s.settings.max_upload_bytes;
     let too_large = || AppError::field(StatusCode::PAYLOAD_TOO_LARGE, "file", format!("The file is larger than the {} MiB limit.", max / (1024 * 1024)));
-    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
-        if len > max + 256 * 1024 {
+    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
+        && len > max + 256 * 1024 {
             return Err(too_large());
         }
-    }
     let mut multipart = multipart.map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("Expected a multipart/form-data upload: {}", e.body_text())))?;
     let multipart_err = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

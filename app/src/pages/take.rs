@@ -144,7 +144,6 @@ fn Questions(st: TakeState, questions: StoredValue<Vec<PaperQuestion>>) -> impl 
     let submit = move |_| {
         if unanswered() > 0 && !st.confirm_submit.get_untracked() {
             st.confirm_submit.set(true);
-            return;
         }
         #[cfg(feature = "hydrate")]
         client::submit(st);

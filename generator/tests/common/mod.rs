@@ -61,7 +61,7 @@ pub fn check_invariants(doc: &Document, questions: &[Question], options: usize) 
                     assert_eq!(statement, src.quote, "{ctx}");
                 } else {
                     assert_ne!(statement, src.quote, "{ctx}");
-                    assert_eq!(statement.split_whitespace().count() > 0, true);
+                    assert!(statement.split_whitespace().count() > 0);
                 }
             }
         }

@@ -1,0 +1,140 @@
+//! Session benchmark: numbers, not assertions.
+//!
+//! Starts the real `server` binary (embedded mode, fresh data directory), uploads the lecture
+//! fixture, publishes the exam, then opens `BENCH_SESSIONS` (default 200) concurrent student
+//! attempts over WebSockets. Every student answers every question; each answer's round trip
+//! (send `answer` → receive `saved`, which includes the durable write) is timed. Reports
+//! latency percentiles, generation time, and the server's resident memory before and with all
+//! sessions open, to stdout and `target/bench/sessions.json`.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let sessions: usize = std::env::var("BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("EXAM_DATA_DIR", dir.path())
+        .env("LEPTOS_SITE_ADDR", &addr)
+        .env("LEPTOS_SITE_ROOT", dir.path().join("site"))
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("server starts");
+    let pid = child.id().unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("http://{addr}");
+    for _ in 0..200 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rss_idle = rss_kib(pid);
+
+    let pdf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../generator/tests/fixtures/lecture.pdf")).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("mcq", "10")
+        .text("options", "4")
+        .text("true_false", "10")
+        .part("file", reqwest::multipart::Part::bytes(pdf).file_name("lecture.pdf"));
+    let started = Instant::now();
+    let created: Value = http.post(format!("{base}/api/v1/exams")).multipart(form).send().await.unwrap().json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    loop {
+        let list: Value = http.get(format!("{base}/api/v1/exams")).send().await.unwrap().json().await.unwrap();
+        if list.as_array().unwrap().iter().any(|e| e["id"] == id.as_str() && e["status"] != "generating") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let generation_ms = started.elapsed().as_secs_f64() * 1000.0;
+    http.post(format!("{base}/api/v1/exams/{id}/publish")).send().await.unwrap();
+    let paper: Value = http.get(format!("{base}/api/v1/exams/{id}")).send().await.unwrap().json().await.unwrap();
+    let questions: Vec<(String, String)> = paper["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| (q["id"].as_str().unwrap().to_owned(), q["options"][0]["id"].as_str().unwrap().to_owned()))
+        .collect();
+
+    // Open every session first, then answer: memory is measured with all of them open.
+    let mut sockets = Vec::with_capacity(sessions);
+    for i in 0..sessions {
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/exams/{id}/attempt?student=student-{i}")).await.unwrap();
+        ws.next().await.unwrap().unwrap(); // resumed
+        sockets.push(ws);
+    }
+    let rss_open = rss_kib(pid);
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(sessions));
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .map(|mut ws| {
+            let questions = questions.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let mut times = Vec::with_capacity(questions.len());
+                for (q, o) in &questions {
+                    let t = Instant::now();
+                    ws.send(Message::Text(json!({"type": "answer", "question_id": q, "option_id": o}).to_string().into())).await.unwrap();
+                    let reply = ws.next().await.unwrap().unwrap();
+                    assert!(reply.to_text().unwrap().contains("saved"));
+                    times.push(t.elapsed());
+                }
+                let t = Instant::now();
+                ws.send(Message::Text(json!({"type": "submit"}).to_string().into())).await.unwrap();
+                ws.next().await.unwrap().unwrap();
+                (times, t.elapsed())
+            })
+        })
+        .collect();
+    let wall = Instant::now();
+    let mut answers = Vec::new();
+    let mut submits = Vec::new();
+    for t in tasks {
+        let (a, s) = t.await.unwrap();
+        answers.extend(a);
+        submits.push(s);
+    }
+    let wall_s = wall.elapsed().as_secs_f64();
+    let rss_after = rss_kib(pid);
+    answers.sort();
+    submits.sort();
+    let report = json!({
+        "sessions": sessions,
+        "questions": questions.len(),
+        "generation_ms_20_questions": (generation_ms * 10.0).round() / 10.0,
+        "answer_roundtrip_ms": { "p50": percentile(&answers, 0.5), "p95": percentile(&answers, 0.95), "p99": percentile(&answers, 0.99), "max": percentile(&answers, 1.0) },
+        "submit_roundtrip_ms": { "p50": percentile(&submits, 0.5), "p95": percentile(&submits, 0.95) },
+        "answers_per_second": (answers.len() as f64 / wall_s).round(),
+        "server_rss_kib": { "idle": rss_idle, "sessions_open": rss_open, "after_submit": rss_after },
+        "rss_per_open_session_kib": ((rss_open.saturating_sub(rss_idle)) as f64 / sessions as f64 * 10.0).round() / 10.0,
+    });
+    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("sessions.json"), serde_json::to_vec_pretty(&report).unwrap()).unwrap();
+    let _ = child.kill().await;
+}
