@@ -25,7 +25,7 @@ pub fn ExamList() -> impl IntoView {
                                 <li class="card exam-row" data-exam-id=e.id.to_string()>
                                     <div class="row-head">
                                         <a class="exam-title" href=format!("/exams/{}", e.id)>{e.title.clone()}</a>
-                                        <a class="button primary" href=format!("/exams/{}", e.id) aria-label=format!("Take {}", e.title)>"Take exam"</a>
+                                        <a class="button primary" href=format!("/exams/{}", e.id)>"Take exam"<span class="sr-only">{format!(": {}", e.title)}</span></a>
                                     </div>
                                     <p class="meta">{format!("{} questions", e.question_count)}</p>
                                 </li>
