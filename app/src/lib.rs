@@ -77,6 +77,12 @@ pub fn hydrate() {
     leptos::mount::hydrate_body(App);
 }
 
+/// "1 question", "3 questions".
+pub fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Formats an RFC 3339 timestamp for display ("2026-11-22 10:04").
 pub fn short_time(rfc3339: &str) -> String {
     let t = rfc3339.replace('T', " ");

@@ -10,11 +10,29 @@ test('teacher to student to results, live', async ({ page: teacher, browser }) =
   await hydrated(student);
   await shot(student, 'student-list-empty');
 
-  await upload(teacher, 'lecture.pdf', { mcq: 4, options: 4, tf: 2, title: 'History of computing' });
+  // Record what the teacher's page is told over the live socket, and whether the upload
+  // progress bar ever appears (generation is fast, so it is watched for, not waited for).
+  const frames: any[] = [];
+  teacher.on('websocket', (ws) => ws.on('framereceived', (f) => {
+    try { frames.push(JSON.parse(String(f.payload))); } catch { /* ping */ }
+  }));
+  await teacher.goto('/teacher');
+  await hydrated(teacher);
+  await shot(teacher, 'teacher-upload');
+  await teacher.evaluate(() => {
+    (window as any).sawProgress = false;
+    new MutationObserver(() => {
+      if (document.querySelector('progress[aria-label="Upload progress"]')) (window as any).sawProgress = true;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  await upload(teacher, 'lecture.pdf', { mcq: 4, options: 4, tf: 2, title: 'History of computing' }, { navigate: false });
   await expect(teacher).toHaveURL(/\/teacher\/exams\/[a-z0-9]+$/);
   const examId = teacher.url().split('/').pop()!;
   await expect(teacher.getByRole('heading', { level: 1 })).toHaveText('History of computing');
   await shot(teacher, 'teacher-progress');
+  expect(await teacher.evaluate(() => (window as any).sawProgress)).toBe(true);
+  await expect.poll(() => frames.filter((f) => f.exam_id === examId).map((f) => f.stage))
+    .toEqual(['stored', 'extracting', 'generating', 'ready']);
 
   // Generation reaches draft; the review shows every question with its source quote.
   await expect(teacher.locator('.pill')).toHaveText('Draft');

@@ -16,9 +16,11 @@ export async function hydrated(page: Page) {
 }
 
 /** Uploads a PDF through the teacher form; returns the exam id from the URL it lands on. */
-export async function upload(page: Page, file: string, counts: { mcq?: number; options?: number; tf?: number; title?: string } = {}) {
-  await page.goto('/teacher');
-  await hydrated(page);
+export async function upload(page: Page, file: string, counts: { mcq?: number; options?: number; tf?: number; title?: string } = {}, opts = { navigate: true }) {
+  if (opts.navigate) {
+    await page.goto('/teacher');
+    await hydrated(page);
+  }
   await page.getByLabel('Lecture PDF').setInputFiles(path.join(fixtures, file));
   if (counts.title) await page.getByLabel(/Exam title/).fill(counts.title);
   if (counts.mcq !== undefined) await page.getByLabel('Multiple choice').fill(String(counts.mcq));

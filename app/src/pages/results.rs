@@ -39,7 +39,7 @@ fn ResultsTable(exam: ExamSummary, subs: Vec<SubmissionRecord>) -> impl IntoView
             {if n == 0 {
                 "No submissions yet. This page updates by itself when students submit.".to_owned()
             } else {
-                format!("{n} submissions · {passed} passed · average {avg:.1} %")
+                format!("{} · {passed} passed · average {avg:.1} %", crate::plural(n as u64, "submission", "submissions"))
             }}
         </p>
         {(n > 0).then(|| view! {

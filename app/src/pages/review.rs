@@ -55,7 +55,7 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>) -> impl Int
             }.into_any(),
             ExamStatus::Draft | ExamStatus::Published => view! {
                 <section class="card summary" aria-label="Summary">
-                    <p>{format!("{} questions", exam.questions.len())}
+                    <p>{crate::plural(exam.questions.len() as u64, "question", "questions")}
                         {(s.status == ExamStatus::Published).then(|| view! {
                             " · Published: students can take it at " <a href=student_link.clone()>{student_link.clone()}</a>
                         })}

@@ -27,7 +27,7 @@ pub fn ExamList() -> impl IntoView {
                                         <a class="exam-title" href=format!("/exams/{}", e.id)>{e.title.clone()}</a>
                                         <a class="button primary" href=format!("/exams/{}", e.id)>"Take exam"<span class="sr-only">{format!(": {}", e.title)}</span></a>
                                     </div>
-                                    <p class="meta">{format!("{} questions", e.question_count)}</p>
+                                    <p class="meta">{crate::plural(e.question_count, "question", "questions")}</p>
                                 </li>
                             }).collect_view()}
                         </ul>

@@ -46,8 +46,8 @@ fn ExamTable(exams: Vec<ExamSummary>) -> impl IntoView {
                                 <StatusPill status=e.status />
                             </div>
                             <p class="meta">
-                                {format!("{} questions · created {}", e.question_count, crate::short_time(&e.created_at))}
-                                {(e.submissions > 0).then(|| view! { " · " <a href=results>{format!("{} submissions", e.submissions)}</a> })}
+                                {format!("{} · created {}", crate::plural(e.question_count, "question", "questions"), crate::short_time(&e.created_at))}
+                                {(e.submissions > 0).then(|| view! { " · " <a href=results>{crate::plural(e.submissions, "submission", "submissions")}</a> })}
                             </p>
                             {(generating || e.error.is_some()).then(|| view! { <StageSteps stage=e.stage error=e.error.clone().unwrap_or_default() /> })}
                         </li>
