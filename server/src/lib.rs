@@ -1,6 +1,7 @@
 //! The gateway: axum + Leptos SSR. Serves the pages, the `/api/v1` contract and the
 //! WebSockets. In the embedded default it also hosts the directory store, the in-process bus
-//! and the in-process generator worker, wired exactly as the cluster wires the real ones.
+//! and the in-process generator worker; with `S3_ENDPOINT` and `KAFKA_BOOTSTRAP_SERVERS` it
+//! uses the S3 store and Kafka and leaves generation to the generator function.
 //!
 //! `main` reads [`Settings`] and calls [`Application::build`]; tests do the same on port 0.
 
@@ -18,11 +19,9 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use exam_core::bus::{EventBus, InProcessBus};
-use exam_core::notify::NotifyingStore;
+use exam_backends::BackendSettings;
 use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
 use exam_core::service::{Platform, PlatformConfig};
-use exam_core::store::{FsStore, ObjectStore};
 use exam_domain::ExamStatus;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
@@ -40,33 +39,42 @@ pub struct Application {
 }
 
 impl Application {
-    /// Wires the embedded default and binds the listener (port 0 allowed).
+    /// Wires the store, the bus and (with the in-process bus) the generator, rebuilds the
+    /// catalog and binds the listener (port 0 allowed).
     pub async fn build(settings: Settings, extractor: Extractor) -> anyhow::Result<Self> {
-        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
-        let dir = FsStore::open(&settings.data_dir, &settings.bucket)
-            .await
-            .with_context(|| format!("cannot open the data directory {}", settings.data_dir.display()))?;
-        let notifying = Arc::new(NotifyingStore::new(Arc::new(dir), bus.clone(), settings.uploads_topic.clone()));
-        let store: Arc<dyn ObjectStore> = notifying.clone();
+        let backend_settings = settings
+            .backends
+            .clone()
+            .unwrap_or_else(|| BackendSettings::embedded(settings.data_dir.clone(), settings.bucket.clone(), settings.uploads_topic.clone()));
+        let backends = exam_backends::connect(&backend_settings).await?;
+        let (store, bus) = (backends.store.clone(), backends.bus.clone());
+        let mut tasks = Vec::new();
 
-        let pipeline = Arc::new(Pipeline::new(
-            store.clone(),
-            bus.clone(),
-            PipelineConfig { announcements_topic: settings.announcements_topic.clone(), extractor, extract_budget: settings.extract_budget },
-        ));
-        let worker = spawn_worker(pipeline, bus.clone(), &settings.uploads_topic, settings.generator_concurrency).await?;
+        if settings.embedded_generator.unwrap_or(backends.in_process_bus) {
+            let pipeline = Arc::new(Pipeline::new(
+                store.clone(),
+                bus.clone(),
+                PipelineConfig { announcements_topic: settings.announcements_topic.clone(), extractor, extract_budget: settings.extract_budget },
+            ));
+            tasks.push(spawn_worker(pipeline, bus.clone(), &settings.uploads_topic, settings.generator_concurrency).await?);
+        }
 
         let platform = Platform::new(
             store.clone(),
             bus.clone(),
             PlatformConfig { announcements_topic: settings.announcements_topic.clone(), pass_mark: settings.pass_mark },
         );
-        let follower = platform.start().await?;
-        // Resume generation interrupted by a restart (the pipeline is idempotent).
-        for exam in platform.exams().into_iter().filter(|e| e.status == ExamStatus::Generating) {
-            for obj in store.list(&format!("{}{}/", exam_domain::keys::UPLOADS_PREFIX, exam.id)).await? {
-                tracing::info!(exam.id = %exam.id, "resuming interrupted generation");
-                notifying.renotify(&obj.key).await?;
+        tasks.push(platform.start().await?);
+        // Uploads whose notification we sent ourselves but whose generation was interrupted
+        // by a restart are announced again (the pipeline is idempotent).
+        if let Some(notifier) = &backends.notifier {
+            for exam in platform.exams().into_iter().filter(|e| e.status == ExamStatus::Generating) {
+                for obj in store.list(&format!("{}{}/", exam_domain::keys::UPLOADS_PREFIX, exam.id)).await? {
+                    tracing::info!(exam.id = %exam.id, "resuming interrupted generation");
+                    if let Err(e) = notifier.renotify(&obj.key).await {
+                        tracing::warn!(error = %e, "could not resume generation");
+                    }
+                }
             }
         }
 
@@ -83,7 +91,7 @@ impl Application {
             })
             .build();
         let router = router(platform.clone(), Arc::new(settings), leptos);
-        Ok(Application { listener, router, platform, tasks: vec![worker, follower] })
+        Ok(Application { listener, router, platform, tasks })
     }
 
     pub fn port(&self) -> u16 {

@@ -34,6 +34,12 @@ pub struct Settings {
     pub generator_concurrency: usize,
     /// `EXAM_SPOOL_DIR` (default: the system temp dir): where uploads are buffered on disk.
     pub spool_dir: PathBuf,
+    /// Store and bus selection (`S3_*`, `KAFKA_*`, `EXAM_STORE`, `EXAM_NOTIFY_UPLOADS`);
+    /// `None`: the embedded directory store in `data_dir` and the in-process bus.
+    pub backends: Option<exam_backends::BackendSettings>,
+    /// `EXAM_EMBEDDED_GENERATOR`: run the generator in this process. Default: only with the
+    /// in-process bus (with Kafka, the generator function does the work).
+    pub embedded_generator: Option<bool>,
 }
 
 impl Default for Settings {
@@ -50,6 +56,8 @@ impl Default for Settings {
             extract_budget: Duration::from_secs(60),
             generator_concurrency: 2,
             spool_dir: std::env::temp_dir(),
+            backends: None,
+            embedded_generator: None,
         }
     }
 }
@@ -104,6 +112,13 @@ impl Settings {
         if let Some(v) = var("EXAM_SPOOL_DIR") {
             s.spool_dir = v.into();
         }
+        s.embedded_generator = match var("EXAM_EMBEDDED_GENERATOR").as_deref() {
+            None => None,
+            Some("1" | "true" | "yes" | "on") => Some(true),
+            Some("0" | "false" | "no" | "off") => Some(false),
+            Some(other) => bail!("EXAM_EMBEDDED_GENERATOR={other:?}: expected true or false"),
+        };
+        s.backends = Some(exam_backends::BackendSettings::from_env(s.data_dir.clone(), s.bucket.clone(), s.uploads_topic.clone())?);
         Ok(s)
     }
 }

@@ -65,6 +65,11 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
 }
 
 impl TestApp {
+    /// A client for a gateway running as a separate process.
+    pub fn remote(addr: &str) -> TestApp {
+        TestApp { addr: addr.to_owned(), client: reqwest::Client::new(), data: PathBuf::new(), _dir: None, shutdown: None, handle: None }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

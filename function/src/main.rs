@@ -1,0 +1,97 @@
+//! `generator-fn`: the generator function binary.
+//!
+//! * `generator-fn` / `generator-fn serve`: HTTP on `$PORT` (default 8080) for KafkaSource
+//!   CloudEvents (Knative Service).
+//! * `generator-fn consume`: read the uploads topic directly (clusters without Knative); still
+//!   serves `/healthz` and `/readyz` on `$PORT`.
+//! * `generator-fn extract-pdf`: the isolated PDF reader it starts as a child process.
+//!
+//! Configuration: the same `S3_*`, `AWS_*`, `KAFKA_*`, `EXAM_*` variables as the gateway
+//! (README.md).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use exam_backends::BackendSettings;
+use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
+use exam_domain::events::{ANNOUNCEMENTS_TOPIC, UPLOADS_TOPIC};
+use exam_generator::ExtractCommand;
+use generator_fn::{FnState, router};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let mode = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    if mode == "extract-pdf" {
+        return exam_generator::run_extract_child();
+    }
+    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&mode)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
+async fn run(mode: &str) -> anyhow::Result<()> {
+    if !matches!(mode, "serve" | "consume") {
+        anyhow::bail!("unknown mode {mode:?}: use serve, consume or extract-pdf");
+    }
+    let uploads = env("EXAM_UPLOADS_TOPIC", UPLOADS_TOPIC);
+    let mut settings = BackendSettings::from_env(env("EXAM_DATA_DIR", "data").into(), env("S3_BUCKET", "exams"), uploads.clone())?;
+    // The function never uploads documents, so it never announces uploads.
+    settings.notify_uploads = false;
+    let backends = exam_backends::connect(&settings).await?;
+    let budget = Duration::from_secs(env("EXAM_EXTRACT_TIMEOUT_SECS", "60").parse().context("EXAM_EXTRACT_TIMEOUT_SECS")?);
+    let extractor = Extractor::Isolated(ExtractCommand { program: std::env::current_exe()?, args: vec!["extract-pdf".into()] });
+    let pipeline = Arc::new(Pipeline::new(
+        backends.store.clone(),
+        backends.bus.clone(),
+        PipelineConfig { announcements_topic: env("EXAM_ANNOUNCEMENTS_TOPIC", ANNOUNCEMENTS_TOPIC), extractor, extract_budget: budget },
+    ));
+    // Consume mode handles one document at a time so offsets are stored in order; scale out
+    // with partitions and replicas.
+    let worker = if mode == "consume" { Some(spawn_worker(pipeline.clone(), backends.bus.clone(), &uploads, 1).await?) } else { None };
+    let addr: SocketAddr = format!("{}:{}", env("HOST", "0.0.0.0"), env("PORT", "8080")).parse().context("HOST/PORT")?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(%addr, mode, "generator function listening");
+    let app = router(FnState { pipeline, store: backends.store, bus: backends.bus });
+    // In-flight requests finish before the process exits (Knative sends SIGTERM).
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    if let Some(w) = worker {
+        // Unacknowledged messages are redelivered after a restart; generation is idempotent.
+        w.abort();
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,248 @@
+//! Harness for tests against real servers on loopback: tansu (Kafka protocol), s3s-fs (S3),
+//! the gateway binary and the generator function binary, each a child process killed on drop.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use exam_backends::{KafkaSettings, S3Settings, S3Store};
+use tokio::process::{Child, Command};
+
+pub const AK: &str = "test-access-key";
+pub const SK: &str = "test-secret-key-0123456789";
+pub const BUCKET: &str = "exams";
+pub const UPLOADS: &str = "exam-uploads";
+pub const ANNOUNCEMENTS: &str = "exam-announcements";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn tool(env: &str, candidates: &[PathBuf], name: &str) -> PathBuf {
+    if let Ok(p) = std::env::var(env) {
+        return p.into();
+    }
+    for c in candidates {
+        if c.is_file() {
+            return c.clone();
+        }
+    }
+    if let Some(p) = std::env::var_os("PATH").and_then(|path| std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())) {
+        return p;
+    }
+    panic!("{name} not found: run `scripts/ensure-tools.sh test` (or `make test`), or set {env}");
+}
+
+pub fn tansu_bin() -> PathBuf {
+    tool("TANSU_BIN", &[workspace().join(".tools/bin/tansu")], "tansu")
+}
+
+pub fn s3s_bin() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    tool("S3S_FS_BIN", &[home.join(".cargo/bin/s3s-fs")], "s3s-fs")
+}
+
+/// The generator function binary, built by `cargo test --workspace` next to this package's.
+pub fn generator_fn_bin() -> PathBuf {
+    let p = Path::new(env!("CARGO_BIN_EXE_server")).with_file_name("generator-fn");
+    assert!(p.is_file(), "{} is missing: run the tests with `cargo test --workspace`", p.display());
+    p
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub async fn wait_for_port(port: u16, what: &str) {
+    for _ in 0..300 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not start listening on {port}");
+}
+
+pub async fn wait_for_http(url: &str, what: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if let Ok(r) = client.get(url).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not answer {url}");
+}
+
+pub struct Proc {
+    pub child: Child,
+}
+
+impl Proc {
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+fn quiet(cmd: &mut Command) -> &mut Command {
+    let log = std::env::var("TEST_SERVER_LOGS").is_ok();
+    cmd.stdout(if log { Stdio::inherit() } else { Stdio::null() }).stderr(if log { Stdio::inherit() } else { Stdio::null() }).kill_on_drop(true)
+}
+
+pub struct Kafka {
+    pub port: u16,
+    pub proc: Option<Proc>,
+}
+
+impl Kafka {
+    pub async fn start() -> Kafka {
+        let mut k = Kafka { port: free_port(), proc: None };
+        k.restart().await;
+        k
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// (Re)starts the broker on the same port. Its storage is in memory, so topics are created
+    /// again each time (tansu 0.6 does not create them automatically).
+    pub async fn restart(&mut self) {
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        let child = quiet(Command::new(tansu_bin()).args(["broker", "--storage-engine", "memory://tansu/", "--listener-url", &url, "--advertised-listener-url", &url]))
+            .spawn()
+            .expect("tansu starts");
+        self.proc = Some(Proc { child });
+        wait_for_port(self.port, "tansu").await;
+        for topic in [UPLOADS, ANNOUNCEMENTS] {
+            let status = quiet(Command::new(tansu_bin()).args(["topic", "create", topic, "--partitions", "1", "--broker", &url]))
+                .status()
+                .await
+                .expect("tansu topic create runs");
+            assert!(status.success(), "creating topic {topic} failed");
+        }
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(p) = self.proc.take() {
+            p.stop().await;
+        }
+    }
+
+    pub fn settings(&self) -> KafkaSettings {
+        KafkaSettings::bootstrap(&self.bootstrap())
+    }
+}
+
+pub struct S3 {
+    pub port: u16,
+    pub root: PathBuf,
+    pub proc: Option<Proc>,
+}
+
+impl S3 {
+    pub async fn start(root: &Path) -> S3 {
+        let mut s = S3 { port: free_port(), root: root.to_path_buf(), proc: None };
+        s.restart().await;
+        s
+    }
+
+    pub async fn restart(&mut self) {
+        std::fs::create_dir_all(&self.root).unwrap();
+        let child = quiet(Command::new(s3s_bin()).args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &self.port.to_string(),
+            "--access-key",
+            AK,
+            "--secret-key",
+            SK,
+            self.root.to_str().unwrap(),
+        ]))
+        .spawn()
+        .expect("s3s-fs starts");
+        self.proc = Some(Proc { child });
+        wait_for_port(self.port, "s3s-fs").await;
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(p) = self.proc.take() {
+            p.stop().await;
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn settings(&self) -> S3Settings {
+        S3Settings {
+            endpoint: Some(self.endpoint()),
+            bucket: BUCKET.into(),
+            region: "us-east-1".into(),
+            path_style: true,
+            create_bucket: true,
+            access_key: AK.into(),
+            secret_key: exam_core::Secret::new(SK),
+            operation_timeout: Duration::from_secs(10),
+        }
+    }
+
+    pub async fn client(&self) -> S3Store {
+        S3Store::connect(&self.settings()).await.expect("test S3 client connects")
+    }
+}
+
+/// Environment shared by the gateway and the generator function.
+pub fn backend_env(kafka: &Kafka, s3: &S3) -> Vec<(String, String)> {
+    [
+        ("S3_ENDPOINT", s3.endpoint()),
+        ("S3_BUCKET", BUCKET.into()),
+        ("S3_TIMEOUT_SECS", "5".into()),
+        ("AWS_ACCESS_KEY_ID", AK.into()),
+        ("AWS_SECRET_ACCESS_KEY", SK.into()),
+        ("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrap()),
+        ("EXAM_UPLOADS_TOPIC", UPLOADS.into()),
+        ("EXAM_ANNOUNCEMENTS_TOPIC", ANNOUNCEMENTS.into()),
+        ("RUST_LOG", "info".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+pub async fn start_gateway(kafka: &Kafka, s3: &S3, spool: &Path) -> (Proc, String) {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.envs(backend_env(kafka, s3))
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_SITE_ROOT", spool.join("site"))
+        .env("EXAM_SPOOL_DIR", spool)
+        // s3s-fs has no bucket notifications: the gateway plays that part (the opt-in switch).
+        .env("EXAM_NOTIFY_UPLOADS", "true");
+    let child = quiet(&mut cmd).spawn().expect("gateway starts");
+    let base = format!("127.0.0.1:{port}");
+    wait_for_http(&format!("http://{base}/healthz"), "gateway").await;
+    (Proc { child }, base)
+}
+
+pub async fn start_generator(kafka: &Kafka, s3: &S3) -> (Proc, String) {
+    start_generator_mode(kafka, s3, "serve").await
+}
+
+/// `serve` (CloudEvents over HTTP) or `consume` (reads the uploads topic itself).
+pub async fn start_generator_mode(kafka: &Kafka, s3: &S3, mode: &str) -> (Proc, String) {
+    let port = free_port();
+    let mut cmd = Command::new(generator_fn_bin());
+    cmd.arg(mode);
+    cmd.envs(backend_env(kafka, s3)).env("HOST", "127.0.0.1").env("PORT", port.to_string());
+    let child = quiet(&mut cmd).spawn().expect("generator function starts");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for_http(&format!("{base}/healthz"), "generator function").await;
+    (Proc { child }, base)
+}
