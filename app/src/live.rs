@@ -78,9 +78,7 @@ pub fn LiveBadge() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 pub fn ws_url(path: &str) -> String {
     let loc = web_sys::window().map(|w| w.location());
-    let (proto, host) = loc
-        .map(|l| (l.protocol().unwrap_or_default(), l.host().unwrap_or_default()))
-        .unwrap_or_default();
+    let (proto, host) = loc.map(|l| (l.protocol().unwrap_or_default(), l.host().unwrap_or_default())).unwrap_or_default();
     let scheme = if proto == "https:" { "wss" } else { "ws" };
     format!("{scheme}://{host}{path}")
 }

@@ -10,7 +10,8 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 fn platform() -> Result<std::sync::Arc<exam_core::service::Platform>, ServerFnError> {
-    use_context::<std::sync::Arc<exam_core::service::Platform>>().ok_or_else(|| ServerFnError::new("server misconfigured: no platform in context"))
+    use_context::<std::sync::Arc<exam_core::service::Platform>>()
+        .ok_or_else(|| ServerFnError::new("server misconfigured: no platform in context"))
 }
 
 #[cfg(feature = "ssr")]

@@ -44,10 +44,10 @@ impl KafkaSettings {
             })
             .collect();
         properties.sort();
-        properties.iter().any(|(k, _)| k == "bootstrap.servers").then(|| KafkaSettings {
-            properties,
-            client_id: std::env::var("HOSTNAME").unwrap_or_else(|_| "exam".into()),
-        })
+        properties
+            .iter()
+            .any(|(k, _)| k == "bootstrap.servers")
+            .then(|| KafkaSettings { properties, client_id: std::env::var("HOSTNAME").unwrap_or_else(|_| "exam".into()) })
     }
 
     pub fn bootstrap(servers: &str) -> Self {
@@ -137,7 +137,10 @@ impl EventBus for KafkaBus {
         let mut c = self.settings.config();
         let acked = match &group {
             Group::Shared(name) => {
-                c.set("group.id", name).set("enable.auto.commit", "true").set("enable.auto.offset.store", "false").set("auto.offset.reset", "earliest");
+                c.set("group.id", name)
+                    .set("enable.auto.commit", "true")
+                    .set("enable.auto.offset.store", "false")
+                    .set("auto.offset.reset", "earliest");
                 true
             }
             Group::EveryInstance => {
@@ -166,7 +169,12 @@ impl EventBus for KafkaBus {
                             payload: Bytes::copy_from_slice(m.payload().unwrap_or_default()),
                         };
                         let ack: Option<Box<dyn Ack>> = acked.then(|| {
-                            Box::new(OffsetAck { consumer: consumer.clone(), topic: m.topic().to_owned(), partition: m.partition(), offset: m.offset() }) as Box<dyn Ack>
+                            Box::new(OffsetAck {
+                                consumer: consumer.clone(),
+                                topic: m.topic().to_owned(),
+                                partition: m.partition(),
+                                offset: m.offset(),
+                            }) as Box<dyn Ack>
                         });
                         Delivery::new(message, ack)
                     }

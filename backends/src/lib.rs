@@ -24,7 +24,10 @@ pub use s3::{S3Settings, S3Store};
 #[derive(Debug, Clone)]
 pub enum StoreSettings {
     /// The embedded directory store (`EXAM_DATA_DIR`).
-    Dir { root: PathBuf, bucket: String },
+    Dir {
+        root: PathBuf,
+        bucket: String,
+    },
     S3(S3Settings),
 }
 
@@ -70,7 +73,9 @@ impl BackendSettings {
                 path_style: flag("S3_FORCE_PATH_STYLE")?.unwrap_or(true),
                 create_bucket: flag("S3_CREATE_BUCKET")?.unwrap_or(true),
                 access_key: var("AWS_ACCESS_KEY_ID").context("AWS_ACCESS_KEY_ID is required for the S3 store")?,
-                secret_key: exam_core::Secret::new(var("AWS_SECRET_ACCESS_KEY").context("AWS_SECRET_ACCESS_KEY is required for the S3 store")?),
+                secret_key: exam_core::Secret::new(
+                    var("AWS_SECRET_ACCESS_KEY").context("AWS_SECRET_ACCESS_KEY is required for the S3 store")?,
+                ),
                 operation_timeout: Duration::from_secs(var("S3_TIMEOUT_SECS").and_then(|v| v.parse().ok()).unwrap_or(30)),
             })
         } else {

@@ -107,7 +107,41 @@ impl S3Store {
         }
     }
 
-    fn info(key: &str, size: Option<i64>, e_tag: Option<&str>, modified: Option<&aws_smithy_types::DateTime>, meta: ObjectMeta) -> ObjectInfo {
+    /// Points the bucket's object-created notifications under `prefix` at `queue_arn` (MinIO:
+    /// `arn:minio:sqs::<target id>:kafka`, the Kafka target configured on the server). This is
+    /// S3's `PutBucketNotificationConfiguration`: it replaces the bucket's notification
+    /// configuration as a whole, so running it again is harmless.
+    pub async fn configure_upload_notifications(&self, queue_arn: &str, prefix: &str) -> Result<(), StoreError> {
+        use aws_sdk_s3::types::{
+            Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+        };
+        let filter = NotificationConfigurationFilter::builder()
+            .key(S3KeyFilter::builder().filter_rules(FilterRule::builder().name(FilterRuleName::Prefix).value(prefix).build()).build())
+            .build();
+        let queue = QueueConfiguration::builder()
+            .id("exam-uploads")
+            .queue_arn(queue_arn)
+            .events(Event::S3ObjectCreated)
+            .filter(filter)
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        self.client
+            .put_bucket_notification_configuration()
+            .bucket(&self.bucket)
+            .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("put bucket notification configuration", e))
+    }
+
+    fn info(
+        key: &str,
+        size: Option<i64>,
+        e_tag: Option<&str>,
+        modified: Option<&aws_smithy_types::DateTime>,
+        meta: ObjectMeta,
+    ) -> ObjectInfo {
         ObjectInfo {
             key: key.to_owned(),
             size: size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
@@ -124,7 +158,14 @@ impl S3Store {
         }
     }
 
-    async fn put_stream(&self, key: &str, body: ByteStream, len: u64, meta: &ObjectMeta, create_new: bool) -> Result<ObjectInfo, StoreError> {
+    async fn put_stream(
+        &self,
+        key: &str,
+        body: ByteStream,
+        len: u64,
+        meta: &ObjectMeta,
+        create_new: bool,
+    ) -> Result<ObjectInfo, StoreError> {
         let mut req = self
             .client
             .put_object()

@@ -119,9 +119,11 @@ impl Catalog {
         for info in store.list(keys::UPLOADS_PREFIX).await? {
             let Some(id) = keys::exam_of_upload_key(&info.key) else { continue };
             let Some(head) = store.head(&info.key).await? else { continue };
-            let at = head.meta.get(keys::meta::CREATED_AT).map(str::to_owned).unwrap_or_else(|| {
-                head.last_modified.map(|t| humantime::format_rfc3339_millis(t).to_string()).unwrap_or_default()
-            });
+            let at = head
+                .meta
+                .get(keys::meta::CREATED_AT)
+                .map(str::to_owned)
+                .unwrap_or_else(|| head.last_modified.map(|t| humantime::format_rfc3339_millis(t).to_string()).unwrap_or_default());
             let title = decode_meta(head.meta.get(keys::meta::TITLE)).or_else(|| decode_meta(head.meta.get(keys::meta::FILENAME)));
             let mut a = Announcement::stage(id, Stage::Stored, at);
             if let Announcement::ExamStatus { title: t, .. } = &mut a {

@@ -45,11 +45,19 @@ pub struct PipelineConfig {
 /// What became of one notification record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Generated { exam_id: ExamId, questions: usize },
+    Generated {
+        exam_id: ExamId,
+        questions: usize,
+    },
     /// Generation ran and failed for a reason the teacher can read (bad PDF, too little text).
-    Failed { exam_id: ExamId, reason: String },
+    Failed {
+        exam_id: ExamId,
+        reason: String,
+    },
     /// A redelivery: the result already exists; the final announcement was repeated.
-    AlreadyDone { exam_id: ExamId },
+    AlreadyDone {
+        exam_id: ExamId,
+    },
     Ignored(String),
 }
 

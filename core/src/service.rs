@@ -84,14 +84,7 @@ const MAX_TITLE: usize = 200;
 
 impl Platform {
     pub fn new(store: Arc<dyn ObjectStore>, bus: Arc<dyn EventBus>, config: PlatformConfig) -> Arc<Self> {
-        Arc::new(Platform {
-            store,
-            bus,
-            config,
-            catalog: Catalog::default(),
-            banks: RwLock::default(),
-            live: broadcast::channel(256).0,
-        })
+        Arc::new(Platform { store, bus, config, catalog: Catalog::default(), banks: RwLock::default(), live: broadcast::channel(256).0 })
     }
 
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
@@ -132,9 +125,10 @@ impl Platform {
     /// Applies an announcement and pushes it to this replica's browsers if it changed anything.
     fn apply(&self, a: &Announcement) {
         if self.catalog.apply(a)
-            && let Ok(json) = serde_json::to_string(a) {
-                let _ = self.live.send(Arc::from(json));
-            }
+            && let Ok(json) = serde_json::to_string(a)
+        {
+            let _ = self.live.send(Arc::from(json));
+        }
     }
 
     /// Applies locally, then tells the other replicas.
@@ -183,16 +177,10 @@ impl Platform {
     /// Stores an uploaded document; its bucket notification starts generation.
     pub async fn create_exam(self: &Arc<Self>, new: NewExam) -> Result<ExamSummary, ServiceError> {
         let id = ExamId::parse(&uuid::Uuid::now_v7().simple().to_string()).map_err(|e| ServiceError::Conflict(e.to_string()))?;
-        let title = new
-            .title
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .unwrap_or_else(|| {
-                let base = new.file_name.rsplit(['/', '\\']).next().unwrap_or("");
-                base.rsplit_once('.').map(|(stem, _)| stem).unwrap_or(base).trim().to_owned()
-            });
+        let title = new.title.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).unwrap_or_else(|| {
+            let base = new.file_name.rsplit(['/', '\\']).next().unwrap_or("");
+            base.rsplit_once('.').map(|(stem, _)| stem).unwrap_or(base).trim().to_owned()
+        });
         let title = if title.is_empty() { "Untitled exam".to_owned() } else { title };
         if title.chars().count() > MAX_TITLE {
             return Err(ServiceError::Invalid { field: "title", message: format!("must be at most {MAX_TITLE} characters") });

@@ -87,9 +87,9 @@ pub trait ObjectStore: Send + Sync + 'static {
 pub async fn get_json<T: serde::de::DeserializeOwned>(store: &dyn ObjectStore, key: &str) -> Result<Option<T>, StoreError> {
     match store.get(key).await? {
         None => Ok(None),
-        Some((bytes, _)) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| StoreError::Unavailable(format!("{key} holds invalid JSON: {e}"))),
+        Some((bytes, _)) => {
+            serde_json::from_slice(&bytes).map(Some).map_err(|e| StoreError::Unavailable(format!("{key} holds invalid JSON: {e}")))
+        }
     }
 }
 
@@ -373,7 +373,8 @@ mod tests {
     async fn create_new_never_overwrites() {
         let (_d, s) = store().await;
         s.put_bytes("submissions/e/a/0001.json", Bytes::from_static(b"1"), &ObjectMeta::json(), PutMode::CreateNew).await.unwrap();
-        let err = s.put_bytes("submissions/e/a/0001.json", Bytes::from_static(b"2"), &ObjectMeta::json(), PutMode::CreateNew).await.unwrap_err();
+        let err =
+            s.put_bytes("submissions/e/a/0001.json", Bytes::from_static(b"2"), &ObjectMeta::json(), PutMode::CreateNew).await.unwrap_err();
         assert!(matches!(err, StoreError::AlreadyExists(_)));
         assert_eq!(&s.get("submissions/e/a/0001.json").await.unwrap().unwrap().0[..], b"1");
     }

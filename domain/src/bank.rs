@@ -209,9 +209,11 @@ impl RawBank {
                 // `questions` first, then any other array of question-shaped objects, in key order
                 // (serde_json's map is sorted), so seed banks split into `mcq`/`tfq` load too.
                 let mut arrays: Vec<Value> = map.remove("questions").into_iter().collect();
-                arrays.extend(map.into_iter().map(|(_, v)| v).filter(|v| {
-                    v.as_array().is_some_and(|a| a.first().is_some_and(|f| f.get("question").is_some()))
-                }));
+                arrays.extend(
+                    map.into_iter()
+                        .map(|(_, v)| v)
+                        .filter(|v| v.as_array().is_some_and(|a| a.first().is_some_and(|f| f.get("question").is_some()))),
+                );
                 for arr in arrays {
                     let Value::Array(items) = arr else { continue };
                     for item in items {

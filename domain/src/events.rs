@@ -202,12 +202,8 @@ pub struct S3Object {
 
 /// Event names that create content (`mc event add --event put` also fires on tagging,
 /// retention and legal hold, which change no bytes).
-const CONTENT_EVENTS: [&str; 4] = [
-    "s3:ObjectCreated:Put",
-    "s3:ObjectCreated:Post",
-    "s3:ObjectCreated:Copy",
-    "s3:ObjectCreated:CompleteMultipartUpload",
-];
+const CONTENT_EVENTS: [&str; 4] =
+    ["s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy", "s3:ObjectCreated:CompleteMultipartUpload"];
 
 impl S3Record {
     pub fn creates_content(&self) -> bool {

@@ -39,10 +39,7 @@ const MAX_NAME: usize = 100;
 /// The original name is kept (percent-encoded) in metadata for display.
 pub fn safe_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let mut out: String = base
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
-        .collect();
+    let mut out: String = base.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
     out = out.trim_start_matches('.').to_owned();
     if out.len() > MAX_NAME {
         // Keep the extension.

@@ -57,10 +57,7 @@ impl GenerationParams {
         range("options", options, Self::MIN_OPTIONS, Self::MAX_OPTIONS)?;
         range("true_false", true_false, 0, Self::MAX_TRUE_FALSE)?;
         if mcq == 0 && true_false == 0 {
-            return Err(ParamError {
-                field: "mcq",
-                message: "ask for at least one question (mcq or true_false above 0)".into(),
-            });
+            return Err(ParamError { field: "mcq", message: "ask for at least one question (mcq or true_false above 0)".into() });
         }
         Ok(Self { mcq, options, true_false })
     }

@@ -70,9 +70,7 @@ pub struct CloudEvent {
 /// (`application/cloudevents+json` with a JSON `data` member).
 pub fn cloud_event(headers: &HeaderMap, body: Bytes) -> Result<CloudEvent, String> {
     let lossy = |name: &str| headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let structured = headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/cloudevents+json"));
+    let structured = headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/cloudevents+json"));
     if structured {
         let v: Value = serde_json::from_slice(&body).map_err(|e| format!("structured CloudEvent is not JSON: {e}"))?;
         if v.get("specversion").and_then(Value::as_str).is_none() {

@@ -94,7 +94,8 @@ async fn poison_gets_a_4xx_that_kafkasource_does_not_retry() {
     let (status, body) = call(&app, req).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("ce-specversion"));
-    let req = Request::post("/").header("content-type", "application/cloudevents+json").body(Body::from("{\"specversion\":\"1.0\"}")).unwrap();
+    let req =
+        Request::post("/").header("content-type", "application/cloudevents+json").body(Body::from("{\"specversion\":\"1.0\"}")).unwrap();
     assert_eq!(call(&app, req).await.0, StatusCode::BAD_REQUEST);
 }
 
@@ -108,7 +109,12 @@ async fn a_deleted_upload_and_a_bad_document_are_done_not_retried() {
 
     let meta = ObjectMeta { content_type: "application/pdf".into(), ..Default::default() };
     store.put_bytes("exams/e4/x.pdf", bytes::Bytes::from_static(b"%PDF-1.4 garbage"), &meta, PutMode::Overwrite).await.unwrap();
-    let event = serde_json::to_vec(&S3Notification::object_created(CreatedObject { bucket: "exams".into(), key: "exams/e4/x.pdf".into(), ..Default::default() })).unwrap();
+    let event = serde_json::to_vec(&S3Notification::object_created(CreatedObject {
+        bucket: "exams".into(),
+        key: "exams/e4/x.pdf".into(),
+        ..Default::default()
+    }))
+    .unwrap();
     let (status, body) = call(&app, binary_event(event)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["outcomes"][0]["result"], "failed");

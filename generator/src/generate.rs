@@ -232,8 +232,8 @@ struct TrueFalse {
 
 /// Builds questions from `doc`. Same input, same output, byte for byte.
 pub fn generate(doc: &Document, params: GenerationParams) -> Result<Generated, GenerateError> {
-    let params = GenerationParams::new(params.mcq, params.options, params.true_false)
-        .map_err(|e| GenerateError::InvalidParams(e.to_string()))?;
+    let params =
+        GenerationParams::new(params.mcq, params.options, params.true_false).map_err(|e| GenerateError::InvalidParams(e.to_string()))?;
     let mut sentences = text::sentences(&doc.pages);
     // A sentence repeated (running headers, a slide shown twice) is one source, not several.
     let mut seen = HashSet::new();
@@ -244,9 +244,7 @@ pub fn generate(doc: &Document, params: GenerationParams) -> Result<Generated, G
     }
     let a = analyse(sentences);
     let mut rank: Vec<usize> = (0..a.candidates.len()).collect();
-    rank.sort_by(|&x, &y| {
-        a.candidates[y].score.partial_cmp(&a.candidates[x].score).unwrap_or(std::cmp::Ordering::Equal).then(x.cmp(&y))
-    });
+    rank.sort_by(|&x, &y| a.candidates[y].score.partial_cmp(&a.candidates[x].score).unwrap_or(std::cmp::Ordering::Equal).then(x.cmp(&y)));
 
     let mut used_sentence = vec![false; a.candidates.len()];
     let mut texts: HashSet<String> = HashSet::new();
@@ -369,7 +367,9 @@ pub fn generate(doc: &Document, params: GenerationParams) -> Result<Generated, G
         let correct = usize::from(q.swap.is_some());
         let explanation = match &q.swap {
             None => format!("Page {} says: \"{}\"", q.page, q.quote),
-            Some((orig, alt)) => format!("Page {} says: \"{}\" (the statement has \"{alt}\" where the document has \"{orig}\").", q.page, q.quote),
+            Some((orig, alt)) => {
+                format!("Page {} says: \"{}\" (the statement has \"{alt}\" where the document has \"{orig}\").", q.page, q.quote)
+            }
         };
         questions.push(Question {
             id: id(questions.len() + 1),

@@ -56,12 +56,8 @@ pub async fn extract_isolated(cmd: &ExtractCommand, pdf: &[u8], budget: Duration
     };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let detail = stderr
-            .lines()
-            .map(str::trim)
-            .rfind(|l| !l.is_empty())
-            .map(str::to_owned)
-            .unwrap_or_else(|| describe_status(&output.status));
+        let detail =
+            stderr.lines().map(str::trim).rfind(|l| !l.is_empty()).map(str::to_owned).unwrap_or_else(|| describe_status(&output.status));
         return Err(ExtractError::Crashed(detail));
     }
     serde_json::from_slice::<Result<Document, ExtractError>>(&output.stdout)

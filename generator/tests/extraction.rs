@@ -111,7 +111,10 @@ async fn a_reader_that_fails_is_reported_as_crashed() {
     let err = extract_isolated(&cmd, &fixture("lecture.pdf"), Duration::from_secs(30)).await.unwrap_err();
     assert!(matches!(&err, ExtractError::Crashed(d) if d.contains("status 1")), "{err:?}");
     // The last line of stderr is the detail.
-    let cmd = ExtractCommand { program: "sh".into(), args: vec!["-c".into(), "echo first >&2; echo 'thread panicked: boom' >&2; exit 101".into()] };
+    let cmd = ExtractCommand {
+        program: "sh".into(),
+        args: vec!["-c".into(), "echo first >&2; echo 'thread panicked: boom' >&2; exit 101".into()],
+    };
     let err = extract_isolated(&cmd, b"%PDF-1.4", Duration::from_secs(30)).await.unwrap_err();
     assert_eq!(err, ExtractError::Crashed("thread panicked: boom".into()));
     // A program that is not there.

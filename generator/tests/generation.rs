@@ -87,11 +87,7 @@ fn a_short_document_gives_what_it_can_with_notes() {
     assert!(!g.questions.is_empty());
     check_invariants(&doc, &g.questions, 4);
     let mcq = g.questions.iter().filter(|q| q.kind == QuestionKind::MultipleChoice).count();
-    assert!(
-        g.notes.iter().any(|n| n.starts_with(&format!("Generated {mcq} of 5 requested multiple-choice questions"))),
-        "{:?}",
-        g.notes
-    );
+    assert!(g.notes.iter().any(|n| n.starts_with(&format!("Generated {mcq} of 5 requested multiple-choice questions"))), "{:?}", g.notes);
 }
 
 #[test]
@@ -117,8 +113,11 @@ fn out_of_range_params_are_refused() {
 fn a_long_document_is_handled() {
     // 100 pages: the lecture repeated with page-specific years so sentences differ.
     let base = lecture();
-    let pages: Vec<String> =
-        (0..100).map(|i| format!("{} In {} the department held review meeting number {} on computing history.", base.pages[i % 3], 1900 + i, i + 10)).collect();
+    let pages: Vec<String> = (0..100)
+        .map(|i| {
+            format!("{} In {} the department held review meeting number {} on computing history.", base.pages[i % 3], 1900 + i, i + 10)
+        })
+        .collect();
     let doc = Document { pages };
     let g = generate(&doc, params(20, 7, 20)).unwrap();
     assert_eq!(g.questions.len(), 40);

@@ -82,7 +82,8 @@ async fn main() {
     // Open every session first, then answer: memory is measured with all of them open.
     let mut sockets = Vec::with_capacity(sessions);
     for i in 0..sessions {
-        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/exams/{id}/attempt?student=student-{i}")).await.unwrap();
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/exams/{id}/attempt?student=student-{i}")).await.unwrap();
         ws.next().await.unwrap().unwrap(); // resumed
         sockets.push(ws);
     }

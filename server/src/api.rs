@@ -77,7 +77,11 @@ struct SubmitResponse {
     results: Vec<exam_domain::QuestionResult>,
 }
 
-async fn submit(State(s): State<AppState>, Path(id): Path<String>, body: Result<Json<SubmitBody>, axum::extract::rejection::JsonRejection>) -> Result<Json<SubmitResponse>, AppError> {
+async fn submit(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<SubmitBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<SubmitResponse>, AppError> {
     let id = parse_exam_id(&id)?;
     let Json(body) = body.map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()))?;
     let student = Student::parse(&body.student).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "student", e.to_string()))?;
@@ -115,14 +119,22 @@ const PDF_SNIFF: usize = 1024;
 /// The file is streamed to a spool file on disk while its size and PDF signature are checked,
 /// so an oversize or non-PDF upload is refused without buffering it. Only when every field is
 /// valid is the document handed to the store (whose notification starts generation).
-async fn create_exam(State(s): State<AppState>, headers: HeaderMap, multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<Response, AppError> {
+async fn create_exam(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, AppError> {
     let max = s.settings.max_upload_bytes;
-    let too_large = || AppError::field(StatusCode::PAYLOAD_TOO_LARGE, "file", format!("The file is larger than the {} MiB limit.", max / (1024 * 1024)));
+    let too_large = || {
+        AppError::field(StatusCode::PAYLOAD_TOO_LARGE, "file", format!("The file is larger than the {} MiB limit.", max / (1024 * 1024)))
+    };
     if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
-        && len > max + 256 * 1024 {
-            return Err(too_large());
-        }
-    let mut multipart = multipart.map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("Expected a multipart/form-data upload: {}", e.body_text())))?;
+        && len > max + 256 * 1024
+    {
+        return Err(too_large());
+    }
+    let mut multipart = multipart
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("Expected a multipart/form-data upload: {}", e.body_text())))?;
     let multipart_err = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
@@ -181,13 +193,14 @@ async fn create_exam(State(s): State<AppState>, headers: HeaderMap, multipart: R
     let Some((path, file_name, size)) = file else {
         return Err(AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "file", "Choose a PDF file to upload."));
     };
-    let params = GenerationParams::parse(fields.get("mcq").map(String::as_str), fields.get("options").map(String::as_str), fields.get("true_false").map(String::as_str))
-        .map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, e.field, e.to_string()))?;
+    let params = GenerationParams::parse(
+        fields.get("mcq").map(String::as_str),
+        fields.get("options").map(String::as_str),
+        fields.get("true_false").map(String::as_str),
+    )
+    .map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, e.field, e.to_string()))?;
     tracing::info!(file.name = %file_name, file.bytes = size, ?params, "upload received");
-    let summary = s
-        .platform
-        .create_exam(NewExam { title: fields.remove("title"), file_name, params, file: path.to_path_buf() })
-        .await?;
+    let summary = s.platform.create_exam(NewExam { title: fields.remove("title"), file_name, params, file: path.to_path_buf() }).await?;
     drop(path);
     // A plain HTML form post (no JavaScript) lands on the exam's page instead of raw JSON.
     let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.starts_with("text/html"));
@@ -204,4 +217,3 @@ fn looks_like_pdf(head: &[u8]) -> bool {
 fn not_pdf() -> AppError {
     AppError::field(StatusCode::UNSUPPORTED_MEDIA_TYPE, "file", "This file is not a PDF. Upload a .pdf document.")
 }
-

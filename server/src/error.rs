@@ -34,7 +34,9 @@ impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::NotFound(_) => AppError::new(StatusCode::NOT_FOUND, e.to_string()),
-            ServiceError::Invalid { field, message } => AppError::field(StatusCode::UNPROCESSABLE_ENTITY, field, format!("{field}: {message}")),
+            ServiceError::Invalid { field, message } => {
+                AppError::field(StatusCode::UNPROCESSABLE_ENTITY, field, format!("{field}: {message}"))
+            }
             ServiceError::Conflict(m) => AppError::new(StatusCode::CONFLICT, m),
             ServiceError::Unavailable(m) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, m),
         }

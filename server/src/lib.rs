@@ -42,10 +42,9 @@ impl Application {
     /// Wires the store, the bus and (with the in-process bus) the generator, rebuilds the
     /// catalog and binds the listener (port 0 allowed).
     pub async fn build(settings: Settings, extractor: Extractor) -> anyhow::Result<Self> {
-        let backend_settings = settings
-            .backends
-            .clone()
-            .unwrap_or_else(|| BackendSettings::embedded(settings.data_dir.clone(), settings.bucket.clone(), settings.uploads_topic.clone()));
+        let backend_settings = settings.backends.clone().unwrap_or_else(|| {
+            BackendSettings::embedded(settings.data_dir.clone(), settings.bucket.clone(), settings.uploads_topic.clone())
+        });
         let backends = exam_backends::connect(&backend_settings).await?;
         let (store, bus) = (backends.store.clone(), backends.bus.clone());
         let mut tasks = Vec::new();
@@ -54,7 +53,11 @@ impl Application {
             let pipeline = Arc::new(Pipeline::new(
                 store.clone(),
                 bus.clone(),
-                PipelineConfig { announcements_topic: settings.announcements_topic.clone(), extractor, extract_budget: settings.extract_budget },
+                PipelineConfig {
+                    announcements_topic: settings.announcements_topic.clone(),
+                    extractor,
+                    extract_budget: settings.extract_budget,
+                },
             ));
             tasks.push(spawn_worker(pipeline, bus.clone(), &settings.uploads_topic, settings.generator_concurrency).await?);
         }

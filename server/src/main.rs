@@ -1,6 +1,11 @@
-//! `server`: the exam platform gateway. `server` serves the embedded default (configure with
-//! the environment, see README.md); `server extract-pdf` is the isolated PDF reader the
-//! gateway starts as a child process for each document.
+//! `server`: the exam platform gateway.
+//!
+//! * `server`: serve (the embedded default unless the environment names S3 and Kafka; see
+//!   README.md).
+//! * `server setup-notifications`: configure the S3 store's bucket notification (object
+//!   created under `exams/` → the store's Kafka target `EXAM_NOTIFY_QUEUE_ARN`, default
+//!   `arn:minio:sqs::exams:kafka`). Idempotent; run by the Helm hook Job.
+//! * `server extract-pdf`: the isolated PDF reader the gateway starts for each document.
 
 use std::process::ExitCode;
 
@@ -10,7 +15,8 @@ use server::{Application, Settings};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("extract-pdf") {
+    let command = std::env::args().nth(1);
+    if command.as_deref() == Some("extract-pdf") {
         return exam_generator::run_extract_child();
     }
     tracing_subscriber::fmt()
@@ -23,7 +29,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run()) {
+    let result = match command.as_deref() {
+        None | Some("serve") => runtime.block_on(run()),
+        Some("setup-notifications") => runtime.block_on(setup_notifications()),
+        Some(other) => Err(anyhow::anyhow!("unknown command {other:?}: use serve, setup-notifications or extract-pdf")),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -38,6 +49,18 @@ async fn run() -> anyhow::Result<()> {
     let extractor = Extractor::Isolated(ExtractCommand { program: exe, args: vec!["extract-pdf".into()] });
     let app = Application::build(settings, extractor).await?;
     app.run_until_stopped(shutdown_signal()).await
+}
+
+async fn setup_notifications() -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    let Some(exam_backends::BackendSettings { store: exam_backends::StoreSettings::S3(s3), .. }) = settings.backends else {
+        anyhow::bail!("setup-notifications needs the S3 store: set S3_ENDPOINT (or EXAM_STORE=s3) and the AWS_* credentials");
+    };
+    let arn = std::env::var("EXAM_NOTIFY_QUEUE_ARN").unwrap_or_else(|_| "arn:minio:sqs::exams:kafka".into());
+    let store = exam_backends::S3Store::connect(&s3).await?;
+    store.configure_upload_notifications(&arn, exam_domain::keys::UPLOADS_PREFIX).await?;
+    tracing::info!(bucket = %s3.bucket, queue_arn = %arn, prefix = exam_domain::keys::UPLOADS_PREFIX, "bucket notification configured");
+    Ok(())
 }
 
 /// SIGTERM (Kubernetes) or Ctrl-C.

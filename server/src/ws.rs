@@ -91,10 +91,12 @@ async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: exam_cor
         };
         let reply = match serde_json::from_str::<ClientMsg>(&text) {
             Err(e) => ServerMsg::Error { message: format!("Unreadable message: {e}") },
-            Ok(ClientMsg::Answer { question_id, option_id }) => match s.platform.save_answer(&mut state, question_id.clone(), option_id.clone()).await {
-                Ok(()) => ServerMsg::Saved { question_id, option_id },
-                Err(e) => ServerMsg::Error { message: e.to_string() },
-            },
+            Ok(ClientMsg::Answer { question_id, option_id }) => {
+                match s.platform.save_answer(&mut state, question_id.clone(), option_id.clone()).await {
+                    Ok(()) => ServerMsg::Saved { question_id, option_id },
+                    Err(e) => ServerMsg::Error { message: e.to_string() },
+                }
+            }
             Ok(ClientMsg::Submit) => match s.platform.submit_attempt(&state).await {
                 Ok(record) => {
                     let _ = socket.send(frame(&ServerMsg::Result { attempt: record.attempt, report: record.report })).await;

@@ -71,7 +71,8 @@ async fn oversize_streamed_uploads_are_cut_off_at_the_limit() {
     let mut s = common::settings(dir.path());
     s.max_upload_bytes = 1024 * 1024;
     let app = server::Application::build(s, common::extractor()).await.unwrap();
-    let head = "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n";
+    let head =
+        "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n";
     let chunks = std::iter::once(Ok::<_, std::io::Error>(bytes::Bytes::from(head)))
         .chain(std::iter::repeat_with(|| Ok(bytes::Bytes::from(vec![b' '; 64 * 1024]))).take(48));
     let req = axum::http::Request::post("/api/v1/exams")
@@ -143,11 +144,20 @@ async fn submissions_are_checked() {
     let id = created["id"].as_str().unwrap();
     app.wait_until_settled(id).await;
     app.post_json(&format!("/api/v1/exams/{id}/publish"), &serde_json::json!({})).await;
-    let (status, body) = app.post_json(&format!("/api/v1/exams/{id}/submissions"), &serde_json::json!({"student": "  ", "answers": {}})).await;
+    let (status, body) =
+        app.post_json(&format!("/api/v1/exams/{id}/submissions"), &serde_json::json!({"student": "  ", "answers": {}})).await;
     assert_eq!((status, body["field"].as_str()), (422, Some("student")));
-    let (status, body) = app.post_json(&format!("/api/v1/exams/{id}/submissions"), &serde_json::json!({"student": "A", "answers": {"../q": "a"}})).await;
+    let (status, body) =
+        app.post_json(&format!("/api/v1/exams/{id}/submissions"), &serde_json::json!({"student": "A", "answers": {"../q": "a"}})).await;
     assert_eq!((status, body["field"].as_str()), (422, Some("answers")));
-    let r = app.client.post(app.url(&format!("/api/v1/exams/{id}/submissions"))).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/exams/{id}/submissions")))
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 422);
     app.stop().await;
 }

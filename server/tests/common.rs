@@ -115,9 +115,10 @@ impl TestApp {
         for _ in 0..600 {
             let (_, list) = self.get_json("/api/v1/exams").await;
             if let Some(e) = list.as_array().and_then(|a| a.iter().find(|e| e["id"] == id))
-                && e["status"] != "generating" {
-                    return e.clone();
-                }
+                && e["status"] != "generating"
+            {
+                return e.clone();
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("exam {id} never left generating");

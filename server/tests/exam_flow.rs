@@ -22,7 +22,13 @@ async fn teacher_uploads_reviews_publishes_and_sees_a_student_submit() {
     let app = spawn_app().await;
     let mut live = app.ws("/api/v1/live").await;
 
-    let r = app.upload("lecture.pdf", fixture("lecture.pdf"), &[("mcq", "5"), ("options", "4"), ("true_false", "3"), ("title", "History of computing")]).await;
+    let r = app
+        .upload(
+            "lecture.pdf",
+            fixture("lecture.pdf"),
+            &[("mcq", "5"), ("options", "4"), ("true_false", "3"), ("title", "History of computing")],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 202);
     let created: Value = r.json().await.unwrap();
     assert_eq!(created["status"], "generating");
@@ -87,12 +93,7 @@ async fn teacher_uploads_reviews_publishes_and_sees_a_student_submit() {
     // A student gets everything right except one.
     let mut answers = correct_answers(questions);
     let (wrong_q, right) = answers.iter().next().map(|(q, o)| (q.clone(), o.clone())).unwrap();
-    let wrong_option = questions
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["id"] == wrong_q.as_str())
-        .unwrap()["options"]
+    let wrong_option = questions.as_array().unwrap().iter().find(|q| q["id"] == wrong_q.as_str()).unwrap()["options"]
         .as_array()
         .unwrap()
         .iter()
@@ -100,7 +101,8 @@ async fn teacher_uploads_reviews_publishes_and_sees_a_student_submit() {
         .find(|o| *o != right)
         .unwrap();
     answers.insert(wrong_q.clone(), wrong_option);
-    let (status, result) = app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": "Ada Lovelace", "answers": answers})).await;
+    let (status, result) =
+        app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": "Ada Lovelace", "answers": answers})).await;
     assert_eq!(status, 200, "{result}");
     assert_eq!((result["score"].as_u64(), result["total"].as_u64()), (Some(7), Some(8)));
     assert_eq!(result["percent"], 87.5);
@@ -131,7 +133,12 @@ async fn teacher_uploads_reviews_publishes_and_sees_a_student_submit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_student_attempt_autosaves_resumes_and_only_the_result_carries_the_key() {
     let app = spawn_app().await;
-    let created: Value = app.upload("lecture.pdf", fixture("lecture.pdf"), &[("mcq", "3"), ("options", "3"), ("true_false", "2")]).await.json().await.unwrap();
+    let created: Value = app
+        .upload("lecture.pdf", fixture("lecture.pdf"), &[("mcq", "3"), ("options", "3"), ("true_false", "2")])
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(app.wait_until_settled(&id).await["status"], "draft");
     let (_, teacher) = app.get_json(&format!("/api/v1/exams/{id}/questions")).await;
@@ -197,7 +204,8 @@ async fn a_student_attempt_autosaves_resumes_and_only_the_result_carries_the_key
 async fn everything_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let app = common::spawn_with(common::settings(dir.path())).await;
-    let created: Value = app.upload("lecture.pdf", fixture("lecture.pdf"), &[("mcq", "2"), ("true_false", "1")]).await.json().await.unwrap();
+    let created: Value =
+        app.upload("lecture.pdf", fixture("lecture.pdf"), &[("mcq", "2"), ("true_false", "1")]).await.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
     app.wait_until_settled(&id).await;
     app.post_json(&format!("/api/v1/exams/{id}/publish"), &json!({})).await;

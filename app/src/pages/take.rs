@@ -21,7 +21,10 @@ pub enum Phase {
     Connecting,
     Taking,
     Submitting,
-    Done { attempt: u32, report: GradeReport },
+    Done {
+        attempt: u32,
+        report: GradeReport,
+    },
 }
 
 /// All of the page's state; `Copy`, so closures can share it.
@@ -333,7 +336,11 @@ mod client {
                     Ok(ServerMsg::Resumed { attempt, answers }) => {
                         st.error.set(None);
                         // A fresh page continues after the answered questions; a reconnect stays put.
-                        let idx = if retry == 0 { answers.len().min(st.total.get_untracked().saturating_sub(1)) } else { st.index.get_untracked() };
+                        let idx = if retry == 0 {
+                            answers.len().min(st.total.get_untracked().saturating_sub(1))
+                        } else {
+                            st.index.get_untracked()
+                        };
                         st.saved.set(answers.keys().cloned().collect());
                         st.answers.set(answers);
                         st.attempt.set(attempt);
@@ -364,18 +371,16 @@ mod client {
         };
         ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         onmessage.forget();
-        let onclose = Closure::once_into_js(move || {
-            match st.phase.get_untracked() {
-                Phase::Done { .. } => {}
-                Phase::Connecting | Phase::Name if !opened.get() => {
-                    st.phase.set(Phase::Name);
-                    st.error.set(Some("Could not open the exam. It may have been unpublished, or the name is not valid. Try again.".into()));
-                }
-                _ => {
-                    st.error.set(Some("Connection lost. Reconnecting… (your saved answers are safe)".into()));
-                    let delay = Duration::from_millis((500u64 << retry.min(5)).min(10_000));
-                    set_timeout(move || connect(st, retry + 1), delay);
-                }
+        let onclose = Closure::once_into_js(move || match st.phase.get_untracked() {
+            Phase::Done { .. } => {}
+            Phase::Connecting | Phase::Name if !opened.get() => {
+                st.phase.set(Phase::Name);
+                st.error.set(Some("Could not open the exam. It may have been unpublished, or the name is not valid. Try again.".into()));
+            }
+            _ => {
+                st.error.set(Some("Connection lost. Reconnecting… (your saved answers are safe)".into()));
+                let delay = Duration::from_millis((500u64 << retry.min(5)).min(10_000));
+                set_timeout(move || connect(st, retry + 1), delay);
             }
         });
         ws.set_onclose(Some(onclose.unchecked_ref()));
@@ -389,7 +394,8 @@ mod client {
 
     fn send(st: TakeState, msg: &ClientMsg) -> bool {
         let Ok(text) = serde_json::to_string(msg) else { return false };
-        let sent = SOCKET.with(|s| s.borrow().as_ref().is_some_and(|ws| ws.ready_state() == WebSocket::OPEN && ws.send_with_str(&text).is_ok()));
+        let sent =
+            SOCKET.with(|s| s.borrow().as_ref().is_some_and(|ws| ws.ready_state() == WebSocket::OPEN && ws.send_with_str(&text).is_ok()));
         if !sent {
             st.error.set(Some("Not connected to the server right now; reconnecting. Choose the answer again once connected.".into()));
         }

@@ -150,7 +150,13 @@ mod client {
     use wasm_bindgen::closure::Closure;
     use web_sys::{FormData, HtmlFormElement, HtmlInputElement, ProgressEvent, XmlHttpRequest};
 
-    pub fn start_upload(form: HtmlFormElement, max: u64, progress: RwSignal<Option<f64>>, error: RwSignal<Option<String>>, busy: RwSignal<bool>) {
+    pub fn start_upload(
+        form: HtmlFormElement,
+        max: u64,
+        progress: RwSignal<Option<f64>>,
+        error: RwSignal<Option<String>>,
+        busy: RwSignal<bool>,
+    ) {
         error.set(None);
         let file = form
             .elements()
@@ -203,7 +209,11 @@ mod client {
                     }
                     _ => {
                         progress.set(None);
-                        let msg = json.get("error").and_then(|v| v.as_str()).map(str::to_owned).unwrap_or_else(|| format!("The server answered {status}."));
+                        let msg = json
+                            .get("error")
+                            .and_then(|v| v.as_str())
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| format!("The server answered {status}."));
                         error.set(Some(msg));
                     }
                 }

@@ -68,10 +68,10 @@ pub async fn wait_for_port(port: u16, what: &str) {
 pub async fn wait_for_http(url: &str, what: &str) {
     let client = reqwest::Client::new();
     for _ in 0..600 {
-        if let Ok(r) = client.get(url).send().await {
-            if r.status().is_success() {
-                return;
-            }
+        if let Ok(r) = client.get(url).send().await
+            && r.status().is_success()
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -88,9 +88,47 @@ impl Proc {
     }
 }
 
-fn quiet(cmd: &mut Command) -> &mut Command {
-    let log = std::env::var("TEST_SERVER_LOGS").is_ok();
-    cmd.stdout(if log { Stdio::inherit() } else { Stdio::null() }).stderr(if log { Stdio::inherit() } else { Stdio::null() }).kill_on_drop(true)
+thread_local! {
+    static LOG_DIR: std::cell::RefCell<Option<PathBuf>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Sends every child's output to `<dir>/<name>.log`; the guard prints the tails of those logs
+/// if the test panics, so a failure explains itself.
+pub fn capture_logs(dir: &Path) -> LogDump {
+    LOG_DIR.with(|d| *d.borrow_mut() = Some(dir.to_path_buf()));
+    LogDump { dir: dir.to_path_buf() }
+}
+
+pub struct LogDump {
+    dir: PathBuf,
+}
+
+impl Drop for LogDump {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        for e in entries.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "log")) {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            eprintln!("----- last lines of {} -----", e.path().display());
+            for l in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("{l}");
+            }
+        }
+    }
+}
+
+fn quiet<'a>(cmd: &'a mut Command, name: &str) -> &'a mut Command {
+    let file = LOG_DIR.with(|d| {
+        d.borrow().as_ref().and_then(|dir| std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("{name}.log"))).ok())
+    });
+    match file.and_then(|f| f.try_clone().ok().map(|f2| (f, f2))) {
+        Some((out, err)) => cmd.stdout(Stdio::from(out)).stderr(Stdio::from(err)),
+        None => cmd.stdout(Stdio::null()).stderr(Stdio::null()),
+    }
+    .kill_on_drop(true)
 }
 
 pub struct Kafka {
@@ -113,13 +151,15 @@ impl Kafka {
     /// again each time (tansu 0.6 does not create them automatically).
     pub async fn restart(&mut self) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
-        let child = quiet(Command::new(tansu_bin()).args(["broker", "--storage-engine", "memory://tansu/", "--listener-url", &url, "--advertised-listener-url", &url]))
+        let child = quiet(&mut Command::new(tansu_bin()), "tansu")
+            .args(["broker", "--storage-engine", "memory://tansu/", "--listener-url", &url, "--advertised-listener-url", &url])
             .spawn()
             .expect("tansu starts");
         self.proc = Some(Proc { child });
         wait_for_port(self.port, "tansu").await;
         for topic in [UPLOADS, ANNOUNCEMENTS] {
-            let status = quiet(Command::new(tansu_bin()).args(["topic", "create", topic, "--partitions", "1", "--broker", &url]))
+            let status = quiet(&mut Command::new(tansu_bin()), "tansu-topics")
+                .args(["topic", "create", topic, "--partitions", "1", "--broker", &url])
                 .status()
                 .await
                 .expect("tansu topic create runs");
@@ -153,19 +193,20 @@ impl S3 {
 
     pub async fn restart(&mut self) {
         std::fs::create_dir_all(&self.root).unwrap();
-        let child = quiet(Command::new(s3s_bin()).args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &self.port.to_string(),
-            "--access-key",
-            AK,
-            "--secret-key",
-            SK,
-            self.root.to_str().unwrap(),
-        ]))
-        .spawn()
-        .expect("s3s-fs starts");
+        let child = quiet(&mut Command::new(s3s_bin()), "s3s-fs")
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &self.port.to_string(),
+                "--access-key",
+                AK,
+                "--secret-key",
+                SK,
+                self.root.to_str().unwrap(),
+            ])
+            .spawn()
+            .expect("s3s-fs starts");
         self.proc = Some(Proc { child });
         wait_for_port(self.port, "s3s-fs").await;
     }
@@ -225,7 +266,7 @@ pub async fn start_gateway(kafka: &Kafka, s3: &S3, spool: &Path) -> (Proc, Strin
         .env("EXAM_SPOOL_DIR", spool)
         // s3s-fs has no bucket notifications: the gateway plays that part (the opt-in switch).
         .env("EXAM_NOTIFY_UPLOADS", "true");
-    let child = quiet(&mut cmd).spawn().expect("gateway starts");
+    let child = quiet(&mut cmd, "gateway").spawn().expect("gateway starts");
     let base = format!("127.0.0.1:{port}");
     wait_for_http(&format!("http://{base}/healthz"), "gateway").await;
     (Proc { child }, base)
@@ -241,8 +282,41 @@ pub async fn start_generator_mode(kafka: &Kafka, s3: &S3, mode: &str) -> (Proc, 
     let mut cmd = Command::new(generator_fn_bin());
     cmd.arg(mode);
     cmd.envs(backend_env(kafka, s3)).env("HOST", "127.0.0.1").env("PORT", port.to_string());
-    let child = quiet(&mut cmd).spawn().expect("generator function starts");
+    let child = quiet(&mut cmd, "generator-fn").spawn().expect("generator function starts");
     let base = format!("http://127.0.0.1:{port}");
     wait_for_http(&format!("{base}/healthz"), "generator function").await;
     (Proc { child }, base)
+}
+
+/// Reads `topic` partition 0 from the beginning by direct assignment (no consumer-group
+/// coordination), until a record's JSON value satisfies `pred`; `None` after `within`.
+pub async fn find_on_topic(
+    bootstrap: &str,
+    topic: &str,
+    within: Duration,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> Option<serde_json::Value> {
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::message::Message;
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "test-reader")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("test consumer");
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, rdkafka::Offset::Beginning).unwrap();
+    consumer.assign(&tpl).expect("assign");
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = deadline.checked_duration_since(tokio::time::Instant::now())?;
+        let Ok(received) = tokio::time::timeout(left, consumer.recv()).await else { return None };
+        if let Ok(m) = received {
+            if let Some(v) = m.payload().and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok()) {
+                if pred(&v) {
+                    return Some(v);
+                }
+            }
+        }
+    }
 }
