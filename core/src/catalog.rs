@@ -125,27 +125,14 @@ impl Catalog {
                 .map(str::to_owned)
                 .unwrap_or_else(|| head.last_modified.map(|t| humantime::format_rfc3339_millis(t).to_string()).unwrap_or_default());
             let title = decode_meta(head.meta.get(keys::meta::TITLE)).or_else(|| decode_meta(head.meta.get(keys::meta::FILENAME)));
-            let mut a = Announcement::stage(id, Stage::Stored, at);
-            if let Announcement::ExamStatus { title: t, .. } = &mut a {
-                *t = title;
-            }
-            self.apply(&a);
+            self.apply(&Announcement::stage(id, Stage::Stored, at).with_title(title));
         }
         for info in store.list(keys::BANKS_PREFIX).await? {
             let Some(id) = keys::exam_of_json_key(keys::BANKS_PREFIX, &info.key) else { continue };
             let Some((bytes, _)) = store.get(&info.key).await? else { continue };
             match QuestionBank::from_json(&bytes, &id, id.as_str()) {
                 Ok(bank) => {
-                    self.apply(&Announcement::ExamStatus {
-                        exam_id: id,
-                        status: ExamStatus::Draft,
-                        stage: Stage::Ready,
-                        title: Some(bank.title.clone()),
-                        question_count: u32::try_from(bank.questions.len()).ok(),
-                        error: None,
-                        notes: bank.notes.clone(),
-                        at: bank.created_at.clone(),
-                    });
+                    self.apply(&Announcement::ready(&bank, bank.created_at.clone()));
                     banks.push(bank);
                 }
                 Err(e) => tracing::error!(key = %info.key, error = %e, "skipping unreadable question bank"),
@@ -153,16 +140,7 @@ impl Catalog {
         }
         for info in store.list(keys::FAILURES_PREFIX).await? {
             let Some(f) = store::get_json::<FailureRecord>(store, &info.key).await.ok().flatten() else { continue };
-            self.apply(&Announcement::ExamStatus {
-                exam_id: f.exam_id,
-                status: ExamStatus::Failed,
-                stage: Stage::Failed,
-                title: Some(f.title),
-                question_count: None,
-                error: Some(f.reason),
-                notes: Vec::new(),
-                at: f.at,
-            });
+            self.apply(&Announcement::failed(f.exam_id, f.title, f.reason, f.at));
         }
         for info in store.list(keys::PUBLICATIONS_PREFIX).await? {
             let Some(id) = keys::exam_of_json_key(keys::PUBLICATIONS_PREFIX, &info.key) else { continue };

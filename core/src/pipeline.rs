@@ -222,37 +222,15 @@ impl Pipeline {
 }
 
 fn stage(exam_id: &ExamId, stage: Stage, title: &str) -> Announcement {
-    let mut a = Announcement::stage(exam_id.clone(), stage, crate::now_rfc3339());
-    if let Announcement::ExamStatus { title: t, .. } = &mut a {
-        *t = Some(title.to_owned());
-    }
-    a
+    Announcement::stage(exam_id.clone(), stage, crate::now_rfc3339()).with_title(Some(title.to_owned()))
 }
 
 fn ready(bank: &QuestionBank) -> Announcement {
-    Announcement::ExamStatus {
-        exam_id: bank.exam_id.clone(),
-        status: Stage::Ready.status(),
-        stage: Stage::Ready,
-        title: Some(bank.title.clone()),
-        question_count: u32::try_from(bank.questions.len()).ok(),
-        error: None,
-        notes: bank.notes.clone(),
-        at: crate::now_rfc3339(),
-    }
+    Announcement::ready(bank, crate::now_rfc3339())
 }
 
 fn failed(f: &FailureRecord) -> Announcement {
-    Announcement::ExamStatus {
-        exam_id: f.exam_id.clone(),
-        status: Stage::Failed.status(),
-        stage: Stage::Failed,
-        title: Some(f.title.clone()),
-        question_count: None,
-        error: Some(f.reason.clone()),
-        notes: Vec::new(),
-        at: f.at.clone(),
-    }
+    Announcement::failed(f.exam_id.clone(), f.title.clone(), f.reason.clone(), f.at.clone())
 }
 
 /// Metadata values are percent-encoded UTF-8 (headers are ASCII).

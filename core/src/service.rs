@@ -199,13 +199,7 @@ impl Platform {
         ] {
             object_meta.user.insert(k.to_owned(), v);
         }
-        let stored = {
-            let mut a = Announcement::stage(id.clone(), Stage::Stored, created_at);
-            if let Announcement::ExamStatus { title: t, .. } = &mut a {
-                *t = Some(title.clone());
-            }
-            a
-        };
+        let stored = Announcement::stage(id.clone(), Stage::Stored, created_at).with_title(Some(title.clone()));
         // Enter the catalog before the object exists: the generator may announce progress
         // before `put_file` returns, and stages only move forward.
         self.catalog.apply(&stored);

@@ -124,6 +124,42 @@ impl Announcement {
         }
     }
 
+    /// Sets the title of an `exam_status` announcement (no effect on others).
+    pub fn with_title(mut self, title: Option<String>) -> Self {
+        if let Announcement::ExamStatus { title: t, .. } = &mut self {
+            *t = title;
+        }
+        self
+    }
+
+    /// The exam became a draft: its bank is written.
+    pub fn ready(bank: &crate::QuestionBank, at: String) -> Self {
+        Announcement::ExamStatus {
+            exam_id: bank.exam_id.clone(),
+            status: Stage::Ready.status(),
+            stage: Stage::Ready,
+            title: Some(bank.title.clone()),
+            question_count: u32::try_from(bank.questions.len()).ok(),
+            error: None,
+            notes: bank.notes.clone(),
+            at,
+        }
+    }
+
+    /// Generation failed for `reason`.
+    pub fn failed(exam_id: ExamId, title: String, reason: String, at: String) -> Self {
+        Announcement::ExamStatus {
+            exam_id,
+            status: Stage::Failed.status(),
+            stage: Stage::Failed,
+            title: Some(title),
+            question_count: None,
+            error: Some(reason),
+            notes: Vec::new(),
+            at,
+        }
+    }
+
     pub fn exam_id(&self) -> &ExamId {
         match self {
             Announcement::ExamStatus { exam_id, .. } | Announcement::Submission { exam_id, .. } => exam_id,

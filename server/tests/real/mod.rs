@@ -311,12 +311,11 @@ pub async fn find_on_topic(
     loop {
         let left = deadline.checked_duration_since(tokio::time::Instant::now())?;
         let Ok(received) = tokio::time::timeout(left, consumer.recv()).await else { return None };
-        if let Ok(m) = received {
-            if let Some(v) = m.payload().and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok()) {
-                if pred(&v) {
-                    return Some(v);
-                }
-            }
+        if let Ok(m) = received
+            && let Some(v) = m.payload().and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok())
+            && pred(&v)
+        {
+            return Some(v);
         }
     }
 }
