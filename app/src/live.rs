@@ -4,6 +4,7 @@
 //! resources that depend on it refetch. That keeps every page correct after a reconnect
 //! (which also bumps the versions) at the cost of one small request per change.
 
+#[cfg(feature = "hydrate")]
 use exam_domain::Announcement;
 use leptos::prelude::*;
 
@@ -13,18 +14,11 @@ pub struct LiveFeed {
     pub exams_version: RwSignal<u64>,
     /// Bumped on every `submission` frame (and on reconnect).
     pub submissions_version: RwSignal<u64>,
-    /// The most recent frame.
-    pub last: RwSignal<Option<Announcement>>,
     pub connected: RwSignal<bool>,
 }
 
 pub fn provide_live_feed() {
-    let feed = LiveFeed {
-        exams_version: RwSignal::new(0),
-        submissions_version: RwSignal::new(0),
-        last: RwSignal::new(None),
-        connected: RwSignal::new(false),
-    };
+    let feed = LiveFeed { exams_version: RwSignal::new(0), submissions_version: RwSignal::new(0), connected: RwSignal::new(false) };
     provide_context(feed);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| client::connect(feed, 0));
@@ -53,7 +47,6 @@ impl LiveFeed {
                     self.exams_version.update(|n| *n += 1);
                 }
             }
-            self.last.set(Some(a));
         }
     }
 

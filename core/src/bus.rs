@@ -67,6 +67,24 @@ pub trait EventBus: Send + Sync + 'static {
     async fn check(&self) -> Result<(), BusError>;
 }
 
+/// Publishes in the background, retrying with backoff (up to 15 s apart) until the broker
+/// takes the message. For facts already stored: the caller answers its user at once, and a
+/// broker outage delays the message without losing it (until the process stops; stored facts
+/// are re-announced at start).
+pub fn publish_in_background(bus: Arc<dyn EventBus>, topic: String, key: String, payload: Bytes) {
+    tokio::spawn(async move {
+        let mut backoff = std::time::Duration::from_millis(250);
+        loop {
+            match bus.publish(&topic, &key, payload.clone()).await {
+                Ok(()) => break,
+                Err(e) => tracing::warn!(error = %e, %topic, %key, "not published yet; retrying"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(std::time::Duration::from_secs(15));
+        }
+    });
+}
+
 /// The embedded bus: a broadcast channel per topic. One process means one member per group,
 /// so both [`Group`] kinds see every message.
 #[derive(Debug, Clone)]

@@ -52,10 +52,11 @@ impl NotifyingStore {
         });
         let payload = serde_json::to_vec(&event).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let key = format!("{}/{}", self.inner.bucket(), info.key);
-        self.bus
-            .publish(&self.topic, &key, Bytes::from(payload))
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("stored {}, but could not announce it: {e}", info.key)))
+        // Like a store with a persistent notification queue (MinIO's `queue_dir`): the object
+        // is stored, so the write succeeds and the notification follows when the broker can
+        // take it.
+        crate::bus::publish_in_background(self.bus.clone(), self.topic.clone(), key, Bytes::from(payload));
+        Ok(())
     }
 }
 

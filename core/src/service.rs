@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use bytes::Bytes;
 use exam_domain::keys::{self, meta};
@@ -87,16 +86,6 @@ impl Platform {
         Arc::new(Platform { store, bus, config, catalog: Catalog::default(), banks: RwLock::default(), live: broadcast::channel(256).0 })
     }
 
-    pub fn store(&self) -> &Arc<dyn ObjectStore> {
-        &self.store
-    }
-    pub fn bus(&self) -> &Arc<dyn EventBus> {
-        &self.bus
-    }
-    pub fn pass_mark(&self) -> PassMark {
-        self.config.pass_mark
-    }
-
     /// Subscribes to announcements, rebuilds the catalog from the store, then follows the
     /// announcements in a background task. Subscribing first means nothing announced during
     /// the rebuild is missed.
@@ -137,24 +126,16 @@ impl Platform {
         self.broadcast(a);
     }
 
-    /// Publishes in the background, retrying with backoff until the broker takes it. The fact
-    /// is already stored and applied locally, so no request waits for the bus, and a broker
-    /// outage delays other replicas' updates without losing them.
+    /// Tells the other replicas, in the background (see `bus::publish_in_background`): no
+    /// request waits for the broker.
     fn broadcast(self: &Arc<Self>, a: Announcement) {
         let Ok(payload) = serde_json::to_vec(&a) else { return };
-        let payload = Bytes::from(payload);
-        let this = self.clone();
-        tokio::spawn(async move {
-            let mut backoff = Duration::from_millis(250);
-            loop {
-                match this.bus.publish(&this.config.announcements_topic, a.key(), payload.clone()).await {
-                    Ok(()) => break,
-                    Err(e) => tracing::warn!(error = %e, exam.id = %a.exam_id(), "announcement not published yet; retrying"),
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(15));
-            }
-        });
+        crate::bus::publish_in_background(
+            self.bus.clone(),
+            self.config.announcements_topic.clone(),
+            a.key().to_owned(),
+            Bytes::from(payload),
+        );
     }
 
     /// Frames for `/api/v1/live`.

@@ -142,7 +142,17 @@ async fn upload_to_graded_submission_over_kafka_and_s3() {
     let (_, subs) = app.get_json(&format!("/api/v1/exams/{id}/submissions")).await;
     assert!(subs.as_array().unwrap().iter().any(|s| s["student"] == "Offline Olga"));
     assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status().as_u16(), 503);
+    // An upload is accepted too: it is in the bucket, and its notification waits for the broker.
+    let r = app.upload("while-kafka-is-down.pdf", fixture("lecture.pdf"), &[("mcq", "1"), ("true_false", "0")]).await;
+    assert_eq!(r.status().as_u16(), 202);
+    let offline_id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(store.list(&format!("exams/{offline_id}/")).await.unwrap().len(), 1);
     kafka.restart().await;
+    let late = real::find_on_topic(&kafka.bootstrap(), real::UPLOADS, Duration::from_secs(120), |v| {
+        v["Key"].as_str().is_some_and(|k| k.contains(&offline_id))
+    })
+    .await;
+    assert!(late.is_some(), "the upload made while the broker was down was never announced");
     let delayed = real::find_on_topic(&kafka.bootstrap(), real::ANNOUNCEMENTS, Duration::from_secs(120), |v| {
         v["type"] == "submission" && v["student"] == "Offline Olga"
     })
@@ -161,7 +171,7 @@ async fn upload_to_graded_submission_over_kafka_and_s3() {
     let r = app.upload("lecture.pdf", fixture("lecture.pdf"), &[("mcq", "1"), ("true_false", "0")]).await;
     assert_eq!(r.status().as_u16(), 202);
     let (_, list) = app.get_json("/api/v1/exams").await;
-    assert_eq!(list.as_array().unwrap().len(), 2, "the refused upload left no exam behind: {list}");
+    assert_eq!(list.as_array().unwrap().len(), 3, "the refused upload left no exam behind: {list}");
     drop(uploads);
     eprintln!("end of test");
 }
