@@ -53,6 +53,10 @@ pub struct Question {
     pub source: Option<SourceRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
+    /// Why the validator is unsure about this question (empty when it passed every check).
+    /// Shown to the teacher next to the question; never sent to students.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
 }
 
 impl Question {
@@ -252,6 +256,8 @@ struct RawQuestion {
     correct_option: Option<String>,
     source: Option<SourceRef>,
     explanation: Option<String>,
+    #[serde(default)]
+    flags: Vec<String>,
 }
 
 const LETTERS: [&str; 7] = ["a", "b", "c", "d", "e", "f", "g"];
@@ -324,6 +330,7 @@ impl RawQuestion {
             options,
             source: self.source,
             explanation: self.explanation.filter(|e| !e.trim().is_empty()),
+            flags: self.flags,
         })
     }
 }

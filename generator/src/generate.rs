@@ -359,6 +359,7 @@ pub fn generate(doc: &Document, params: GenerationParams) -> Result<Generated, G
             correct_option: options[q.correct].id.clone(),
             options,
             explanation: Some(format!("Page {} says: \"{}\"", q.page, q.quote)),
+            flags: Vec::new(),
             source: Some(SourceRef { page: q.page, quote: q.quote }),
         });
     }
@@ -379,6 +380,7 @@ pub fn generate(doc: &Document, params: GenerationParams) -> Result<Generated, G
             correct_option: options[correct].id.clone(),
             options,
             explanation: Some(explanation),
+            flags: Vec::new(),
             source: Some(SourceRef { page: q.page, quote: q.quote }),
         });
     }
