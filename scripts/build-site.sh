@@ -3,7 +3,7 @@
 # needing cargo-leptos installed:
 #   1. the `app` crate for wasm32 with `hydrate`       -> target/wasm32-unknown-unknown/<profile>/app.wasm
 #   2. wasm-bindgen --target web                         -> target/site/pkg/exam.js + exam.wasm
-#   3. (release) wasm-opt -Oz on the wasm
+#   3. (release) wasm-opt -Oz on the wasm ($WASM_OPT, default: the one scripts/ensure-tools.sh installs)
 #   4. style/main.css                                    -> target/site/pkg/exam.css
 #   5. app/public/*                                      -> target/site/
 #   6. the `server` binary with `ssr`
@@ -26,8 +26,9 @@ fi
 rm -rf "$pkg.new" && mkdir -p "$pkg.new"
 wasm-bindgen --target web --no-typescript --out-dir "$pkg.new" --out-name exam "$wasm"
 mv "$pkg.new/exam_bg.wasm" "$pkg.new/exam.wasm"
-if [ "$profile" = release ] && [ -x .tools/node_modules/.bin/wasm-opt ]; then
-  .tools/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg.new/exam.wasm" -o "$pkg.new/exam.wasm"
+wasm_opt="${WASM_OPT:-.tools/node_modules/.bin/wasm-opt}"
+if [ "$profile" = release ] && [ -x "$wasm_opt" ]; then
+  "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg.new/exam.wasm" -o "$pkg.new/exam.wasm"
 fi
 cp style/main.css "$pkg.new/exam.css"
 mkdir -p "$site"
