@@ -410,6 +410,10 @@ class PlatformContract(unittest.TestCase):
             self.assertEqual(t["metadata"]["labels"]["strimzi.io/cluster"], "shared")
         job_env = env_of(pod_spec(one(docs, "Job"))["containers"][0])
         self.assertEqual(job_env["BROKERS"]["value"], "shared-kafka-bootstrap.infra.svc.cluster.local:9092")
+        # A Kafka not run by Strimzi: no Strimzi objects at all, the store pointed at its brokers.
+        docs = render("platform", {"kafka": {"create": False, "manageTopics": False}, "notifications": {"brokers": "kafka-0.kafka:9092"}})
+        self.assertEqual([d["kind"] for d in docs], ["Job"])
+        self.assertEqual(env_of(pod_spec(docs[0])["containers"][0])["BROKERS"]["value"], "kafka-0.kafka:9092")
 
 
 class Security(unittest.TestCase):
