@@ -178,29 +178,42 @@ async fn upload_to_graded_submission_over_kafka_and_s3() {
 
 /// Without Knative: `generator-fn consume` reads the uploads topic itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_function_can_consume_the_uploads_topic_directly() {
+async fn the_function_can_consume_the_uploads_topic_directly_and_every_gateway_replica_sees_everything() {
     let dir = tempfile::tempdir().unwrap();
     let _logs = real::capture_logs(dir.path());
     let kafka = real::Kafka::start().await;
     let s3 = real::S3::start(&dir.path().join("s3")).await;
-    let (_gateway, gw) = real::start_gateway(&kafka, &s3, dir.path()).await;
+    // Two gateway replicas behind one Ingress, as the Helm chart deploys them.
+    let (_gateway_a, gw_a) = real::start_gateway(&kafka, &s3, &dir.path().join("a")).await;
+    let (_gateway_b, gw_b) = real::start_gateway(&kafka, &s3, &dir.path().join("b")).await;
     let (_function, function) = real::start_generator_mode(&kafka, &s3, "consume").await;
     assert_eq!(reqwest::get(format!("{function}/readyz")).await.unwrap().status().as_u16(), 200);
-    let app = TestApp::remote(&gw);
-    let mut live = app.ws("/api/v1/live").await;
+    let (a, b) = (TestApp::remote(&gw_a), TestApp::remote(&gw_b));
+    let mut live_a = a.ws("/api/v1/live").await;
+    let mut live_b = b.ws("/api/v1/live").await;
     let mut ids = Vec::new();
-    // The same file name twice: two exams, not an overwrite.
+    // The same file name twice, through replica A: two exams, not an overwrite.
     for _ in 0..2 {
-        let r = app.upload("lecture.pdf", fixture("lecture.pdf"), &[("mcq", "1"), ("true_false", "1")]).await;
+        let r = a.upload("lecture.pdf", fixture("lecture.pdf"), &[("mcq", "1"), ("true_false", "1")]).await;
         assert_eq!(r.status().as_u16(), 202);
         ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
     }
     assert_ne!(ids[0], ids[1]);
     for id in &ids {
-        let ready = live.until(|f| f["exam_id"] == id.as_str() && f["status"] == "draft").await;
+        // A browser connected to the other replica is told too.
+        let ready = live_b.until(|f| f["exam_id"] == id.as_str() && f["status"] == "draft").await;
         assert_eq!(ready["question_count"], 2);
     }
     let store = s3.client().await;
     assert_eq!(store.list("question_bank/").await.unwrap().len(), 2);
     assert_eq!(store.list("exams/").await.unwrap().len(), 2);
+
+    // Publishing through replica B reaches browsers on replica A, and a student whose page
+    // loads from replica A can open the exam.
+    let (status, _) = b.post_json(&format!("/api/v1/exams/{}/publish", ids[0]), &json!({})).await;
+    assert_eq!(status, 200);
+    live_a.until(|f| f["exam_id"] == ids[0].as_str() && f["status"] == "published").await;
+    let (status, paper) = a.get_json(&format!("/api/v1/exams/{}", ids[0])).await;
+    assert_eq!(status, 200);
+    assert_eq!(paper["questions"].as_array().map(Vec::len), Some(2));
 }

@@ -258,6 +258,7 @@ pub fn backend_env(kafka: &Kafka, s3: &S3) -> Vec<(String, String)> {
 }
 
 pub async fn start_gateway(kafka: &Kafka, s3: &S3, spool: &Path) -> (Proc, String) {
+    std::fs::create_dir_all(spool).expect("spool directory");
     let port = free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
     cmd.envs(backend_env(kafka, s3))
