@@ -39,6 +39,7 @@ fn blank(id: ExamId, at: &str) -> Entry {
             created_at: at.to_owned(),
             error: None,
             notes: Vec::new(),
+            stage_detail: None,
             submissions: 0,
         },
         seen_submissions: HashSet::new(),
@@ -57,7 +58,7 @@ impl Catalog {
     pub fn apply(&self, a: &Announcement) -> bool {
         let mut exams = self.write();
         match a {
-            Announcement::ExamStatus { exam_id, stage, title, question_count, error, notes, at, .. } => {
+            Announcement::ExamStatus { exam_id, stage, title, question_count, error, notes, detail, at, .. } => {
                 let fresh = !exams.contains_key(exam_id);
                 let e = exams.entry(exam_id.clone()).or_insert_with(|| blank(exam_id.clone(), at));
                 let s = &mut e.summary;
@@ -66,6 +67,8 @@ impl Catalog {
                 }
                 s.stage = *stage;
                 s.status = stage.status();
+                // A detail describes its own stage only.
+                s.stage_detail.clone_from(detail);
                 if let Some(t) = title {
                     s.title.clone_from(t);
                 }
@@ -185,6 +188,16 @@ mod tests {
         let s = c.get(&id()).unwrap();
         assert_eq!((s.status, s.stage), (ExamStatus::Draft, Stage::Ready));
         assert_eq!(s.created_at, "2026-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_stage_detail_lasts_as_long_as_its_stage() {
+        let c = Catalog::default();
+        let generating = Announcement::stage(id(), Stage::Generating, "x".into()).with_detail(Some("with m1".into()));
+        assert!(c.apply(&generating));
+        assert_eq!(c.get(&id()).unwrap().stage_detail.as_deref(), Some("with m1"));
+        assert!(c.apply(&Announcement::stage(id(), Stage::Ready, "x".into())));
+        assert_eq!(c.get(&id()).unwrap().stage_detail, None);
     }
 
     #[test]

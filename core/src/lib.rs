@@ -6,6 +6,8 @@
 //!   implements the same trait.
 //! * [`notify`]: a store wrapper that publishes the MinIO-shaped object-created notification,
 //!   playing the bucket notification's part where the store has none (always in embedded mode).
+//! * [`generation`]: document → validated questions, with the built-in generator or a language
+//!   model (the [`generation::QuestionModel`] port); also regenerates single questions.
 //! * [`pipeline`]: generation, started by an object-created notification: document → question
 //!   bank → announcement. Runs in-process (embedded) or behind the generator function.
 //! * [`catalog`]: the gateway's in-memory view of all exams, rebuilt from the store at start and
@@ -17,6 +19,7 @@
 
 pub mod bus;
 pub mod catalog;
+pub mod generation;
 pub mod notify;
 pub mod pipeline;
 pub mod service;

@@ -17,29 +17,20 @@ use bytes::Bytes;
 use exam_domain::events::S3Notification;
 use exam_domain::keys::{self, meta};
 use exam_domain::{Announcement, ExamId, GenerationParams, QuestionBank, Stage};
-use exam_generator::{Document, ExtractCommand, ExtractError};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::bus::{EventBus, Group};
+pub use crate::generation::Extractor;
+use crate::generation::Generation;
 use crate::store::{self, ObjectStore, PutMode, StoreError};
-
-/// How PDF text is extracted.
-#[derive(Debug, Clone)]
-pub enum Extractor {
-    /// In a child process that is killed after the budget: a crash or endless loop in the PDF
-    /// library cannot harm the server. What the binaries use.
-    Isolated(ExtractCommand),
-    /// On a blocking thread, panics caught. For tests and tools; a runaway extraction keeps
-    /// its thread busy after the budget expires.
-    InProcess,
-}
 
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     pub announcements_topic: String,
-    pub extractor: Extractor,
-    pub extract_budget: Duration,
+    /// Extraction and question writing (built-in or a language model), shared with the
+    /// gateway's single-question regeneration.
+    pub generation: Arc<Generation>,
 }
 
 /// What became of one notification record.
@@ -145,24 +136,36 @@ impl Pipeline {
         let Some((bytes, _)) = self.store.get(key).await? else {
             return Ok(Outcome::Ignored(format!("{key} no longer exists")));
         };
+        let generation = &self.config.generation;
         let started = std::time::Instant::now();
-        let document = match self.extract(bytes).await {
+        let document = match generation.extract(bytes).await {
             Ok(d) => d,
             Err(e) => return self.fail(&exam_id, &title, e.to_string()).await,
         };
         tracing::info!(pages = document.pages.len(), duration_ms = started.elapsed().as_millis() as u64, "text extracted");
+        // For regenerating single questions later; without it the PDF is read again then.
+        if let Err(e) = generation.save_text(&exam_id, &document).await {
+            tracing::warn!(error = %e, "could not store the extracted text");
+        }
 
-        self.announce(&stage(&exam_id, Stage::Generating, &title)).await?;
-        let generated = match exam_generator::generate(&document, params) {
+        self.announce(&stage(&exam_id, Stage::Generating, &title).with_detail(generation.stage_detail())).await?;
+        let started = std::time::Instant::now();
+        let generated = match generation.generate(&document, params).await {
             Ok(g) => g,
             Err(e) => return self.fail(&exam_id, &title, e.to_string()).await,
         };
+        tracing::info!(
+            generator = %generated.generator,
+            questions = generated.questions.len(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "questions generated"
+        );
         let bank = QuestionBank {
             format: exam_domain::bank::BANK_FORMAT.to_owned(),
             exam_id: exam_id.clone(),
             title: title.clone(),
             source_key: key.to_owned(),
-            generator: "builtin/1".to_owned(),
+            generator: generated.generator,
             created_at: crate::now_rfc3339(),
             requested: Some(params),
             notes: generated.notes,
@@ -203,21 +206,6 @@ impl Pipeline {
         }
         self.announce(&failed(&record)).await?;
         Ok(Outcome::Failed { exam_id: exam_id.clone(), reason })
-    }
-
-    async fn extract(&self, bytes: Bytes) -> Result<Document, ExtractError> {
-        let budget = self.config.extract_budget;
-        match &self.config.extractor {
-            Extractor::Isolated(cmd) => exam_generator::extract_isolated(cmd, &bytes, budget).await,
-            Extractor::InProcess => {
-                let task = tokio::task::spawn_blocking(move || exam_generator::extract_pages(&bytes));
-                match tokio::time::timeout(budget, task).await {
-                    Ok(Ok(r)) => r,
-                    Ok(Err(join)) => Err(ExtractError::Crashed(join.to_string())),
-                    Err(_) => Err(ExtractError::Timeout(budget.as_secs())),
-                }
-            }
-        }
     }
 }
 

@@ -45,6 +45,8 @@ impl From<StoreError> for ServiceError {
 pub struct PlatformConfig {
     pub announcements_topic: String,
     pub pass_mark: PassMark,
+    /// Question writing, for regenerating single questions of a draft.
+    pub generation: Arc<crate::generation::Generation>,
 }
 
 /// A document already spooled to local disk by the HTTP layer.
@@ -136,6 +138,11 @@ impl Platform {
             a.key().to_owned(),
             Bytes::from(payload),
         );
+    }
+
+    /// Question writing (built-in or a language model): [`crate::generation::Generation::regenerate_question`].
+    pub fn generation(&self) -> &crate::generation::Generation {
+        &self.config.generation
     }
 
     /// Frames for `/api/v1/live`.

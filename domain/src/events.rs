@@ -95,6 +95,10 @@ pub enum Announcement {
         error: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         notes: Vec<String>,
+        /// What the stage is doing, continuing its label for the teacher: `"with gpt-4o-mini"`
+        /// → "Generating questions with gpt-4o-mini". Belongs to `stage` only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
         /// RFC 3339 time of the change.
         at: String,
     },
@@ -120,8 +124,17 @@ impl Announcement {
             question_count: None,
             error: None,
             notes: Vec::new(),
+            detail: None,
             at,
         }
+    }
+
+    /// Sets the stage detail of an `exam_status` announcement (no effect on others).
+    pub fn with_detail(mut self, detail: Option<String>) -> Self {
+        if let Announcement::ExamStatus { detail: d, .. } = &mut self {
+            *d = detail;
+        }
+        self
     }
 
     /// Sets the title of an `exam_status` announcement (no effect on others).
@@ -142,6 +155,7 @@ impl Announcement {
             question_count: u32::try_from(bank.questions.len()).ok(),
             error: None,
             notes: bank.notes.clone(),
+            detail: None,
             at,
         }
     }
@@ -156,6 +170,7 @@ impl Announcement {
             question_count: None,
             error: Some(reason),
             notes: Vec::new(),
+            detail: None,
             at,
         }
     }
@@ -386,5 +401,13 @@ mod tests {
         assert_eq!(v["exam_id"], "e1");
         assert_eq!(v["status"], "draft");
         assert_eq!(v["stage"], "ready");
+        assert!(v.get("detail").is_none());
+        let a = Announcement::stage(ExamId::parse("e1").unwrap(), Stage::Generating, "t".into()).with_detail(Some("with m".into()));
+        let v: serde_json::Value = serde_json::to_value(&a).unwrap();
+        assert_eq!(v["detail"], "with m");
+        // Announcements from producers without the field still parse.
+        let old: Announcement =
+            serde_json::from_str(r#"{"type":"exam_status","exam_id":"e1","status":"generating","stage":"generating","at":"t"}"#).unwrap();
+        assert_eq!(old, Announcement::stage(ExamId::parse("e1").unwrap(), Stage::Generating, "t".into()));
     }
 }

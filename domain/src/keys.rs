@@ -5,6 +5,7 @@
 //! | `exams/<exam>/<file>` | gateway (upload) | the teacher's document; parameters as user metadata |
 //! | `question_bank/<exam>.json` | generator | [`crate::QuestionBank`] |
 //! | `failures/<exam>.json` | generator | why generation failed |
+//! | `text/<exam>.json` | generator | the extracted page text (`{"pages": [...]}`), for regenerating single questions |
 //! | `publications/<exam>.json` | gateway | publication record |
 //! | `attempts/<exam>/<student>.json` | gateway | a student's autosaved, unsubmitted answers |
 //! | `submissions/<exam>/<student>/<attempt>.json` | gateway | graded submissions, never overwritten |
@@ -14,6 +15,7 @@ use crate::ids::ExamId;
 pub const UPLOADS_PREFIX: &str = "exams/";
 pub const BANKS_PREFIX: &str = "question_bank/";
 pub const FAILURES_PREFIX: &str = "failures/";
+pub const TEXTS_PREFIX: &str = "text/";
 pub const PUBLICATIONS_PREFIX: &str = "publications/";
 pub const ATTEMPTS_PREFIX: &str = "attempts/";
 pub const SUBMISSIONS_PREFIX: &str = "submissions/";
@@ -75,6 +77,11 @@ pub fn failure_key(exam: &ExamId) -> String {
     format!("{FAILURES_PREFIX}{exam}.json")
 }
 
+/// The document's extracted text, stored next to its bank.
+pub fn text_key(exam: &ExamId) -> String {
+    format!("{TEXTS_PREFIX}{exam}.json")
+}
+
 pub fn publication_key(exam: &ExamId) -> String {
     format!("{PUBLICATIONS_PREFIX}{exam}.json")
 }
@@ -123,6 +130,7 @@ mod tests {
         assert_eq!(exam_of_upload_key("exams/abc/d/e.pdf"), None);
         assert_eq!(exam_of_upload_key("other/abc/e.pdf"), None);
         assert_eq!(exam_of_json_key(BANKS_PREFIX, &bank_key(&e)), Some(e.clone()));
+        assert_eq!(text_key(&e), "text/abc.json");
         assert_eq!(submission_key(&e, "ada", 3), "submissions/abc/ada/0003.json");
     }
 }

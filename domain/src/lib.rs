@@ -8,6 +8,7 @@
 //!   MinIO/S3 bucket-notification shape that starts generation.
 //! * [`keys`]: the object layout in the bucket, identical in embedded and cluster mode.
 //! * [`attempt`]: the WebSocket protocol a student's browser speaks while taking an exam.
+//! * [`validate`]: the one validator every generated question passes before it is stored.
 //!
 //! Architecture invariant: this crate performs no IO, reads no clock and draws no random
 //! numbers; it compiles to `wasm32-unknown-unknown` and is shared by the server and the
@@ -20,6 +21,7 @@ pub mod grading;
 pub mod ids;
 pub mod keys;
 pub mod params;
+pub mod validate;
 pub mod views;
 
 pub use bank::{AnswerOption, ExamPaper, PaperQuestion, Question, QuestionBank, QuestionKind, SourceRef};

@@ -23,6 +23,10 @@ pub struct ExamSummary {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What the current stage is doing (e.g. `"with gpt-4o-mini"` while generating); shown
+    /// after the stage's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_detail: Option<String>,
     #[serde(default)]
     pub submissions: u32,
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use exam_backends::BackendSettings;
+use exam_core::generation::Generation;
 use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
 use exam_domain::events::{ANNOUNCEMENTS_TOPIC, UPLOADS_TOPIC};
 use exam_generator::ExtractCommand;
@@ -59,10 +60,11 @@ async fn run(mode: &str) -> anyhow::Result<()> {
     let backends = exam_backends::connect(&settings).await?;
     let budget = Duration::from_secs(env("EXAM_EXTRACT_TIMEOUT_SECS", "60").parse().context("EXAM_EXTRACT_TIMEOUT_SECS")?);
     let extractor = Extractor::Isolated(ExtractCommand { program: std::env::current_exe()?, args: vec!["extract-pdf".into()] });
+    let generation = Arc::new(Generation::builtin(backends.store.clone(), extractor, budget));
     let pipeline = Arc::new(Pipeline::new(
         backends.store.clone(),
         backends.bus.clone(),
-        PipelineConfig { announcements_topic: env("EXAM_ANNOUNCEMENTS_TOPIC", ANNOUNCEMENTS_TOPIC), extractor, extract_budget: budget },
+        PipelineConfig { announcements_topic: env("EXAM_ANNOUNCEMENTS_TOPIC", ANNOUNCEMENTS_TOPIC), generation },
     ));
     // Consume mode handles one document at a time so offsets are stored in order; scale out
     // with partitions and replicas.

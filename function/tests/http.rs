@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use exam_core::bus::{EventBus, InProcessBus};
+use exam_core::generation::Generation;
 use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig};
 use exam_core::store::{FsStore, ObjectMeta, ObjectStore, PutMode};
 use exam_domain::events::{CreatedObject, S3Notification};
@@ -21,7 +22,10 @@ async fn setup() -> (tempfile::TempDir, axum::Router, Arc<dyn ObjectStore>) {
     let pipeline = Arc::new(Pipeline::new(
         store.clone(),
         bus.clone(),
-        PipelineConfig { announcements_topic: "a".into(), extractor: Extractor::InProcess, extract_budget: Duration::from_secs(30) },
+        PipelineConfig {
+            announcements_topic: "a".into(),
+            generation: Arc::new(Generation::builtin(store.clone(), Extractor::InProcess, Duration::from_secs(30))),
+        },
     ));
     (dir, router(FnState { pipeline, store: store.clone(), bus }), store)
 }

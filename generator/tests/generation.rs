@@ -123,3 +123,20 @@ fn a_long_document_is_handled() {
     assert_eq!(g.questions.len(), 40);
     check_invariants(&doc, &g.questions, 7);
 }
+
+#[test]
+fn every_question_passes_the_shared_validator_without_doubts() {
+    use exam_domain::validate::{SourceText, Validator};
+    for (doc, p) in
+        [(lecture(), params(20, 7, 20)), (lecture(), params(3, 2, 5)), (extract_pages(&fixture("short.pdf")).unwrap(), params(5, 4, 3))]
+    {
+        let source = SourceText::new(&doc.pages);
+        let mut validator = Validator::new(Some(&source));
+        let Ok(g) = generate(&doc, p) else { continue };
+        for q in g.questions {
+            let admitted = validator.admit(q.clone()).unwrap_or_else(|r| panic!("{r}: {q:#?}"));
+            assert!(admitted.flags.is_empty(), "{:?}: {q:#?}", admitted.flags);
+            assert_eq!(admitted, q, "the validator changes nothing in a sound question");
+        }
+    }
+}

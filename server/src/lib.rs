@@ -20,6 +20,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use exam_backends::BackendSettings;
+use exam_core::generation::Generation;
 use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
 use exam_core::service::{Platform, PlatformConfig};
 use exam_domain::ExamStatus;
@@ -48,16 +49,14 @@ impl Application {
         let backends = exam_backends::connect(&backend_settings).await?;
         let (store, bus) = (backends.store.clone(), backends.bus.clone());
         let mut tasks = Vec::new();
+        // Also needed without the embedded pipeline: teachers regenerate single questions here.
+        let generation = Arc::new(Generation::builtin(store.clone(), extractor, settings.extract_budget));
 
         if settings.embedded_generator.unwrap_or(backends.in_process_bus) {
             let pipeline = Arc::new(Pipeline::new(
                 store.clone(),
                 bus.clone(),
-                PipelineConfig {
-                    announcements_topic: settings.announcements_topic.clone(),
-                    extractor,
-                    extract_budget: settings.extract_budget,
-                },
+                PipelineConfig { announcements_topic: settings.announcements_topic.clone(), generation: generation.clone() },
             ));
             tasks.push(spawn_worker(pipeline, bus.clone(), &settings.uploads_topic, settings.generator_concurrency).await?);
         }
@@ -65,7 +64,7 @@ impl Application {
         let platform = Platform::new(
             store.clone(),
             bus.clone(),
-            PlatformConfig { announcements_topic: settings.announcements_topic.clone(), pass_mark: settings.pass_mark },
+            PlatformConfig { announcements_topic: settings.announcements_topic.clone(), pass_mark: settings.pass_mark, generation },
         );
         tasks.push(platform.start().await?);
         // Uploads whose notification we sent ourselves but whose generation was interrupted
