@@ -44,9 +44,67 @@ pub async fn publish_exam(id: String) -> Result<ExamSummary, ServerFnError> {
     platform()?.publish(&exam_id(&id)?).await.map_err(err)
 }
 
+#[cfg(feature = "ssr")]
+fn parse_question(raw: &str) -> Result<exam_domain::QuestionId, ServerFnError> {
+    exam_domain::QuestionId::parse(raw).map_err(|_| ServerFnError::new(format!("question {raw} not found")))
+}
+
+/// Saves the edit form of one question. `options` are the form's option slots in order (blank
+/// ones are dropped); `correct` is the slot of the correct answer.
+#[server(prefix = "/sfn/teacher")]
+pub async fn save_question(
+    id: String,
+    question_id: String,
+    revision: u64,
+    question: String,
+    #[server(default)] options: Vec<String>,
+    #[server(default)] correct: Option<usize>,
+    #[server(default)] explanation: Option<String>,
+) -> Result<(), ServerFnError> {
+    let Some(correct) = correct else {
+        return Err(ServerFnError::new("correct: mark the correct answer"));
+    };
+    let edit = exam_domain::QuestionEdit { question, options, correct, explanation };
+    platform()?.edit_question(&exam_id(&id)?, &parse_question(&question_id)?, edit, Some(revision)).await.map_err(err)?;
+    Ok(())
+}
+
+#[server(prefix = "/sfn/teacher")]
+pub async fn delete_question(id: String, question_id: String, revision: u64) -> Result<(), ServerFnError> {
+    platform()?.delete_question(&exam_id(&id)?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
+    Ok(())
+}
+
+/// Moves a question to the 0-based position `to`.
+#[server(prefix = "/sfn/teacher")]
+pub async fn move_question(id: String, question_id: String, to: usize, revision: u64) -> Result<(), ServerFnError> {
+    platform()?.move_question(&exam_id(&id)?, &parse_question(&question_id)?, to, Some(revision)).await.map_err(err)?;
+    Ok(())
+}
+
+#[server(prefix = "/sfn/teacher")]
+pub async fn regenerate_question(id: String, question_id: String, revision: u64) -> Result<(), ServerFnError> {
+    platform()?.regenerate_question(&exam_id(&id)?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
+    Ok(())
+}
+
+/// Throws away unpublished changes to a published exam.
+#[server(prefix = "/sfn/teacher")]
+pub async fn discard_draft(id: String) -> Result<(), ServerFnError> {
+    platform()?.discard_draft(&exam_id(&id)?).await.map_err(err)?;
+    Ok(())
+}
+
 #[server(prefix = "/sfn/student")]
 pub async fn load_exam_paper(id: String) -> Result<ExamPaper, ServerFnError> {
     platform()?.paper(&exam_id(&id)?).await.map_err(err)
+}
+
+/// The paper of one published version: for a student whose open attempt is bound to a version
+/// older than the current one.
+#[server(prefix = "/sfn/student")]
+pub async fn load_exam_paper_version(id: String, version: u32) -> Result<ExamPaper, ServerFnError> {
+    platform()?.paper_version(&exam_id(&id)?, version).await.map_err(err)
 }
 
 #[server(prefix = "/sfn/teacher")]

@@ -21,6 +21,9 @@ struct Entry {
     summary: ExamSummary,
     /// (student key, attempt) pairs already counted.
     seen_submissions: HashSet<(String, u32)>,
+    /// When the version students get was published: a later `published` announcement is a
+    /// new version (its question count replaces ours), an earlier or equal one is a repeat.
+    published_at: String,
 }
 
 #[derive(Debug, Default)]
@@ -43,6 +46,7 @@ fn blank(id: ExamId, at: &str) -> Entry {
             submissions: 0,
         },
         seen_submissions: HashSet::new(),
+        published_at: String::new(),
     }
 }
 
@@ -61,6 +65,18 @@ impl Catalog {
             Announcement::ExamStatus { exam_id, stage, title, question_count, error, notes, detail, at, .. } => {
                 let fresh = !exams.contains_key(exam_id);
                 let e = exams.entry(exam_id.clone()).or_insert_with(|| blank(exam_id.clone(), at));
+                if *stage == Stage::Published {
+                    let republished = e.summary.stage == Stage::Published && *at > e.published_at;
+                    if republished || stage.supersedes(e.summary.stage) || fresh {
+                        e.published_at.clone_from(at);
+                    }
+                    if republished {
+                        if let Some(n) = question_count {
+                            e.summary.question_count = *n;
+                        }
+                        return true;
+                    }
+                }
                 let s = &mut e.summary;
                 if !fresh && !stage.supersedes(s.stage) {
                     return false;
@@ -147,7 +163,15 @@ impl Catalog {
         }
         for info in store.list(keys::PUBLICATIONS_PREFIX).await? {
             let Some(id) = keys::exam_of_json_key(keys::PUBLICATIONS_PREFIX, &info.key) else { continue };
-            self.apply(&Announcement::stage(id, Stage::Published, String::new()));
+            let record = store::get_json::<crate::service::Publication>(store, &info.key).await.ok().flatten();
+            let mut published =
+                Announcement::stage(id, Stage::Published, record.as_ref().map(|r| r.published_at.clone()).unwrap_or_default());
+            if let (Announcement::ExamStatus { question_count, .. }, Some(r)) = (&mut published, &record)
+                && r.question_count > 0
+            {
+                *question_count = Some(r.question_count);
+            }
+            self.apply(&published);
         }
         for info in store.list(keys::SUBMISSIONS_PREFIX).await? {
             let Some(r) = store::get_json::<SubmissionRecord>(store, &info.key).await.ok().flatten() else { continue };
@@ -198,6 +222,27 @@ mod tests {
         assert_eq!(c.get(&id()).unwrap().stage_detail.as_deref(), Some("with m1"));
         assert!(c.apply(&Announcement::stage(id(), Stage::Ready, "x".into())));
         assert_eq!(c.get(&id()).unwrap().stage_detail, None);
+    }
+
+    #[test]
+    fn a_later_publication_is_a_new_version_and_repeats_change_nothing() {
+        let c = Catalog::default();
+        let published = |at: &str, n| {
+            let mut a = Announcement::stage(id(), Stage::Published, at.into());
+            if let Announcement::ExamStatus { question_count, .. } = &mut a {
+                *question_count = Some(n);
+            }
+            a
+        };
+        assert!(c.apply(&Announcement::stage(id(), Stage::Ready, "t0".into())));
+        assert!(c.apply(&published("t1", 8)));
+        assert!(!c.apply(&published("t1", 8)));
+        assert!(c.apply(&published("t2", 7)));
+        assert_eq!(c.get(&id()).unwrap().question_count, 7);
+        // A late copy of the first publication does not roll the count back.
+        assert!(!c.apply(&published("t1", 8)));
+        assert_eq!(c.get(&id()).unwrap().question_count, 7);
+        assert!(!c.apply(&Announcement::stage(id(), Stage::Ready, "t3".into())));
     }
 
     #[test]

@@ -22,7 +22,14 @@ pub enum ClientMsg {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     /// First frame: the attempt this connection continues, with the answers saved so far.
-    Resumed { attempt: u32, answers: BTreeMap<QuestionId, OptionId> },
+    /// `version` is the exam version the attempt is bound to: a page showing another version's
+    /// paper must load this one (an attempt keeps its version when a newer one is published).
+    Resumed {
+        attempt: u32,
+        #[serde(default = "crate::versions::first_version")]
+        version: u32,
+        answers: BTreeMap<QuestionId, OptionId>,
+    },
     /// The answer is durably stored.
     Saved { question_id: QuestionId, option_id: OptionId },
     /// The submission is stored and graded; only now does the key reach the browser.

@@ -111,15 +111,19 @@ pub struct PaperQuestion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExamPaper {
     pub exam_id: ExamId,
+    /// The published version this paper shows (see [`crate::versions`]).
+    #[serde(default = "crate::versions::first_version")]
+    pub version: u32,
     pub title: String,
     pub questions: Vec<PaperQuestion>,
 }
 
 impl QuestionBank {
     /// The key-free paper; the only projection of a bank that goes to students.
-    pub fn paper(&self) -> ExamPaper {
+    pub fn paper(&self, version: u32) -> ExamPaper {
         ExamPaper {
             exam_id: self.exam_id.clone(),
+            version,
             title: self.title.clone(),
             questions: self
                 .questions
@@ -424,7 +428,7 @@ mod tests {
     fn the_paper_carries_no_answer_key() {
         let seed = br#"[{"question": "2+2?", "options": ["3", "4"], "correct_answer": "4", "explanation": "arithmetic", "source": {"page": 1, "quote": "two and two make four"}}]"#;
         let bank = QuestionBank::from_json(seed, &id(), "t").unwrap();
-        let json = serde_json::to_string(&bank.paper()).unwrap();
+        let json = serde_json::to_string(&bank.paper(1)).unwrap();
         for leak in ["correct", "explanation", "source", "quote", "arithmetic"] {
             assert!(!json.contains(leak), "{json} leaks {leak}");
         }

@@ -6,7 +6,9 @@
 //! | `question_bank/<exam>.json` | generator | [`crate::QuestionBank`] |
 //! | `failures/<exam>.json` | generator | why generation failed |
 //! | `text/<exam>.json` | generator | the extracted page text (`{"pages": [...]}`), for regenerating single questions |
-//! | `publications/<exam>.json` | gateway | publication record |
+//! | `publications/<exam>.json` | gateway | publication record: the latest published version |
+//! | `drafts/<exam>.json` | gateway | the teacher's unpublished changes ([`crate::Draft`]) |
+//! | `versions/<exam>/<version>.json` | gateway | a published version, written once ([`crate::PublishedVersion`]) |
 //! | `attempts/<exam>/<student>.json` | gateway | a student's autosaved, unsubmitted answers |
 //! | `submissions/<exam>/<student>/<attempt>.json` | gateway | graded submissions, never overwritten |
 
@@ -19,6 +21,8 @@ pub const TEXTS_PREFIX: &str = "text/";
 pub const PUBLICATIONS_PREFIX: &str = "publications/";
 pub const ATTEMPTS_PREFIX: &str = "attempts/";
 pub const SUBMISSIONS_PREFIX: &str = "submissions/";
+pub const DRAFTS_PREFIX: &str = "drafts/";
+pub const VERSIONS_PREFIX: &str = "versions/";
 
 /// User-metadata names on an uploaded document (the counts keep the seed's names).
 pub mod meta {
@@ -98,6 +102,24 @@ pub fn submission_key(exam: &ExamId, student_key: &str, attempt: u32) -> String 
     format!("{SUBMISSIONS_PREFIX}{exam}/{student_key}/{attempt:04}.json")
 }
 
+pub fn draft_key(exam: &ExamId) -> String {
+    format!("{DRAFTS_PREFIX}{exam}.json")
+}
+
+pub fn versions_prefix(exam: &ExamId) -> String {
+    format!("{VERSIONS_PREFIX}{exam}/")
+}
+
+/// Zero-padded so keys sort by version.
+pub fn version_key(exam: &ExamId, version: u32) -> String {
+    format!("{VERSIONS_PREFIX}{exam}/{version:06}.json")
+}
+
+/// `versions/<exam>/<version>.json` → the version number.
+pub fn version_of_key(exam: &ExamId, key: &str) -> Option<u32> {
+    key.strip_prefix(&versions_prefix(exam))?.strip_suffix(".json")?.parse().ok()
+}
+
 /// `<prefix><exam>.json` → the exam id.
 pub fn exam_of_json_key(prefix: &str, key: &str) -> Option<ExamId> {
     ExamId::parse(key.strip_prefix(prefix)?.strip_suffix(".json")?).ok()
@@ -132,5 +154,8 @@ mod tests {
         assert_eq!(exam_of_json_key(BANKS_PREFIX, &bank_key(&e)), Some(e.clone()));
         assert_eq!(text_key(&e), "text/abc.json");
         assert_eq!(submission_key(&e, "ada", 3), "submissions/abc/ada/0003.json");
+        assert_eq!(version_key(&e, 12), "versions/abc/000012.json");
+        assert_eq!(version_of_key(&e, &version_key(&e, 12)), Some(12));
+        assert_eq!(version_of_key(&e, "versions/abd/000012.json"), None);
     }
 }

@@ -8,6 +8,9 @@
 //!   MinIO/S3 bucket-notification shape that starts generation.
 //! * [`keys`]: the object layout in the bucket, identical in embedded and cluster mode.
 //! * [`attempt`]: the WebSocket protocol a student's browser speaks while taking an exam.
+//! * [`versions`]: review and versioning: the teacher's draft, frozen published versions and
+//!   the rules that bind an attempt to the version it was opened on.
+//! * [`export`]: Moodle GIFT and Moodle XML for question banks, CSV for results.
 //! * [`validate`]: the one validator every generated question passes before it is stored.
 //!
 //! Architecture invariant: this crate performs no IO, reads no clock and draws no random
@@ -17,11 +20,13 @@
 pub mod attempt;
 pub mod bank;
 pub mod events;
+pub mod export;
 pub mod grading;
 pub mod ids;
 pub mod keys;
 pub mod params;
 pub mod validate;
+pub mod versions;
 pub mod views;
 
 pub use bank::{AnswerOption, ExamPaper, PaperQuestion, Question, QuestionBank, QuestionKind, SourceRef};
@@ -29,4 +34,5 @@ pub use events::{Announcement, ExamStatus, Stage};
 pub use grading::{GradeReport, PassMark, QuestionResult, grade};
 pub use ids::{ExamId, IdError, OptionId, QuestionId, Student};
 pub use params::{GenerationParams, ParamError};
-pub use views::{ExamSummary, SubmissionRecord, TeacherExam};
+pub use versions::{Draft, PublishedVersion, QuestionEdit, VersionInfo};
+pub use views::{DraftInfo, ExamSummary, SubmissionRecord, TeacherExam};

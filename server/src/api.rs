@@ -3,19 +3,23 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use exam_core::service::NewExam;
-use exam_domain::{ExamId, ExamPaper, ExamSummary, GenerationParams, OptionId, QuestionId, Student, SubmissionRecord, TeacherExam};
+use exam_domain::{
+    ExamId, ExamPaper, ExamSummary, GenerationParams, OptionId, PublishedVersion, QuestionEdit, QuestionId, Student, SubmissionRecord,
+    TeacherExam,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Routes a teacher uses: upload, review, publish, results.
+/// Routes a teacher uses: upload or import, review and edit, publish, export, results.
 pub fn teacher_routes(max_upload: u64) -> Router<AppState> {
     // Allow the multipart framing on top of the file itself; the file's own size is checked
     // while streaming so an oversize upload fails early with a clear 413.
@@ -23,8 +27,16 @@ pub fn teacher_routes(max_upload: u64) -> Router<AppState> {
     Router::new()
         .route("/api/v1/exams", get(list_exams).post(create_exam).layer(DefaultBodyLimit::max(body_limit)))
         .route("/api/v1/exams/{id}/questions", get(teacher_exam))
+        .route("/api/v1/exams/{id}/questions/{question}", put(edit_question).delete(delete_question))
+        .route("/api/v1/exams/{id}/questions/{question}/regenerate", post(regenerate_question))
+        .route("/api/v1/exams/{id}/order", put(reorder))
+        .route("/api/v1/exams/{id}/draft", axum::routing::delete(discard_draft))
         .route("/api/v1/exams/{id}/publish", post(publish))
+        .route("/api/v1/exams/{id}/versions/{version}", get(version))
+        .route("/api/v1/exams/{id}/export.gift", get(export_gift))
+        .route("/api/v1/exams/{id}/export.xml", get(export_xml))
         .route("/api/v1/exams/{id}/submissions", get(list_submissions))
+        .route("/api/v1/exams/{id}/results.csv", get(results_csv))
 }
 
 /// Routes a student uses.
@@ -50,6 +62,130 @@ async fn teacher_exam(State(s): State<AppState>, Path(id): Path<String>) -> Resu
 
 async fn publish(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ExamSummary>, AppError> {
     Ok(Json(s.platform.publish(&parse_exam_id(&id)?).await?))
+}
+
+fn parse_question_id(raw: &str) -> Result<QuestionId, AppError> {
+    QuestionId::parse(raw).map_err(|_| AppError::new(StatusCode::NOT_FOUND, format!("question {raw} not found")))
+}
+
+/// A JSON body, or a 422 that says what is wrong with it.
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
+    body.map(|Json(b)| b).map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()))
+}
+
+/// The revision the client edited (optional): a stale one gets 409 instead of overwriting.
+#[derive(Deserialize, Default)]
+struct RevisionQuery {
+    revision: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct EditBody {
+    #[serde(flatten)]
+    edit: QuestionEdit,
+    revision: Option<u64>,
+}
+
+/// `PUT /api/v1/exams/{id}/questions/{question}`: `{"question", "options": [...], "correct": <index>, "explanation"?, "revision"?}`.
+async fn edit_question(
+    State(s): State<AppState>,
+    Path((id, question)): Path<(String, String)>,
+    body: Result<Json<EditBody>, JsonRejection>,
+) -> Result<Json<TeacherExam>, AppError> {
+    let (id, question) = (parse_exam_id(&id)?, parse_question_id(&question)?);
+    let body = json_body(body)?;
+    Ok(Json(s.platform.edit_question(&id, &question, body.edit, body.revision).await?))
+}
+
+async fn delete_question(
+    State(s): State<AppState>,
+    Path((id, question)): Path<(String, String)>,
+    Query(q): Query<RevisionQuery>,
+) -> Result<Json<TeacherExam>, AppError> {
+    let (id, question) = (parse_exam_id(&id)?, parse_question_id(&question)?);
+    Ok(Json(s.platform.delete_question(&id, &question, q.revision).await?))
+}
+
+async fn regenerate_question(
+    State(s): State<AppState>,
+    Path((id, question)): Path<(String, String)>,
+    Query(q): Query<RevisionQuery>,
+) -> Result<Json<TeacherExam>, AppError> {
+    let (id, question) = (parse_exam_id(&id)?, parse_question_id(&question)?);
+    Ok(Json(s.platform.regenerate_question(&id, &question, q.revision).await?))
+}
+
+#[derive(Deserialize)]
+struct OrderBody {
+    order: Vec<String>,
+    revision: Option<u64>,
+}
+
+/// `PUT /api/v1/exams/{id}/order`: `{"order": ["q3", "q1", ...], "revision"?}`, every question once.
+async fn reorder(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<OrderBody>, JsonRejection>,
+) -> Result<Json<TeacherExam>, AppError> {
+    let id = parse_exam_id(&id)?;
+    let body = json_body(body)?;
+    let order = body
+        .order
+        .iter()
+        .map(|q| QuestionId::parse(q).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "order", format!("order: {q:?}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(s.platform.reorder(&id, &order, body.revision).await?))
+}
+
+async fn discard_draft(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<TeacherExam>, AppError> {
+    Ok(Json(s.platform.discard_draft(&parse_exam_id(&id)?).await?))
+}
+
+async fn version(State(s): State<AppState>, Path((id, version)): Path<(String, String)>) -> Result<Json<PublishedVersion>, AppError> {
+    let id = parse_exam_id(&id)?;
+    let n = version.parse::<u32>().map_err(|_| AppError::new(StatusCode::NOT_FOUND, format!("version {version} not found")))?;
+    Ok(Json((*s.platform.version(&id, n).await?).clone()))
+}
+
+/// `?version=<n>` exports a published version; without it, what the teacher is reviewing.
+#[derive(Deserialize)]
+struct ExportQuery {
+    version: Option<u32>,
+}
+
+/// A download: the content type, and a file name made from the exam title.
+fn download(content_type: &'static str, title: &str, extension: &str, body: String) -> Response {
+    let stem = exam_domain::keys::safe_file_name(title);
+    let stem = stem.trim_end_matches(".pdf");
+    let disposition = format!("attachment; filename=\"{stem}.{extension}\"");
+    let mut r = (StatusCode::OK, body).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+async fn export_gift(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> Result<Response, AppError> {
+    let bank = s.platform.export_bank(&parse_exam_id(&id)?, q.version).await?;
+    Ok(download("text/plain; charset=utf-8", &bank.title, "gift.txt", exam_domain::export::gift(&bank)))
+}
+
+async fn export_xml(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> Result<Response, AppError> {
+    let bank = s.platform.export_bank(&parse_exam_id(&id)?, q.version).await?;
+    Ok(download("application/xml; charset=utf-8", &bank.title, "moodle.xml", exam_domain::export::moodle_xml(&bank)))
+}
+
+async fn results_csv(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+    let id = parse_exam_id(&id)?;
+    let exam = s.platform.exam(&id)?;
+    let subs = s.platform.submissions(&id).await?;
+    Ok(download(
+        "text/csv; charset=utf-8; header=present",
+        &format!("{} results", exam.title),
+        "csv",
+        exam_domain::export::results_csv(&subs),
+    ))
 }
 
 async fn list_submissions(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<SubmissionRecord>>, AppError> {
@@ -144,7 +280,8 @@ async fn create_exam(
     };
 
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
-    let mut file: Option<(tempfile::TempPath, String, u64)> = None;
+    // The spooled file, its name, its size and whether it is a PDF (else a JSON question bank).
+    let mut file: Option<(tempfile::TempPath, String, u64, bool)> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_err)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
@@ -163,7 +300,7 @@ async fn create_exam(
                 if head.len() < PDF_SNIFF {
                     let take = (PDF_SNIFF - head.len()).min(chunk.len());
                     head.extend_from_slice(&chunk[..take]);
-                    if head.len() >= PDF_SNIFF && !looks_like_pdf(&head) {
+                    if head.len() >= PDF_SNIFF && !looks_like_pdf(&head) && !looks_like_json(&head) {
                         return Err(not_pdf());
                     }
                 }
@@ -175,10 +312,10 @@ async fn create_exam(
             if size == 0 {
                 return Err(AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "file", "The file is empty."));
             }
-            if !looks_like_pdf(&head) {
+            if !looks_like_pdf(&head) && !looks_like_json(&head) {
                 return Err(not_pdf());
             }
-            file = Some((path, file_name, size));
+            file = Some((path, file_name, size, looks_like_pdf(&head)));
         } else {
             let mut value = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
@@ -190,9 +327,23 @@ async fn create_exam(
             fields.insert(name, String::from_utf8_lossy(&value).into_owned());
         }
     }
-    let Some((path, file_name, size)) = file else {
+    let Some((path, file_name, size, is_pdf)) = file else {
         return Err(AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "file", "Choose a PDF file to upload."));
     };
+    let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.starts_with("text/html"));
+    if !is_pdf {
+        // A question bank: a draft exam straight away, no generation.
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, format!("Cannot read the upload: {e}")))?;
+        drop(path);
+        tracing::info!(file.name = %file_name, file.bytes = size, "question bank received");
+        let summary = s.platform.import_exam(fields.remove("title"), &file_name, &bytes).await?;
+        if wants_html {
+            return Ok(Redirect::to(&format!("/teacher/exams/{}", summary.id)).into_response());
+        }
+        return Ok((StatusCode::CREATED, Json(Created { id: summary.id, title: summary.title, status: summary.status })).into_response());
+    }
     let params = GenerationParams::parse(
         fields.get("mcq").map(String::as_str),
         fields.get("options").map(String::as_str),
@@ -203,7 +354,6 @@ async fn create_exam(
     let summary = s.platform.create_exam(NewExam { title: fields.remove("title"), file_name, params, file: path.to_path_buf() }).await?;
     drop(path);
     // A plain HTML form post (no JavaScript) lands on the exam's page instead of raw JSON.
-    let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.starts_with("text/html"));
     if wants_html {
         return Ok(Redirect::to(&format!("/teacher/exams/{}", summary.id)).into_response());
     }
@@ -214,6 +364,16 @@ fn looks_like_pdf(head: &[u8]) -> bool {
     head.windows(5).any(|w| w == b"%PDF-")
 }
 
+/// A question bank in JSON: an object or array, after an optional byte-order mark and space.
+fn looks_like_json(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    matches!(head.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
+}
+
 fn not_pdf() -> AppError {
-    AppError::field(StatusCode::UNSUPPORTED_MEDIA_TYPE, "file", "This file is not a PDF. Upload a .pdf document.")
+    AppError::field(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "file",
+        "This file is not a PDF (nor a question bank in JSON). Upload a .pdf document, or a .json question bank to import.",
+    )
 }

@@ -80,7 +80,8 @@ fn frame(msg: &ServerMsg) -> Message {
 }
 
 async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: exam_core::service::AttemptState) {
-    if socket.send(frame(&ServerMsg::Resumed { attempt: state.attempt, answers: state.answers.clone() })).await.is_err() {
+    let resumed = ServerMsg::Resumed { attempt: state.attempt, version: state.version, answers: state.answers.clone() };
+    if socket.send(frame(&resumed)).await.is_err() {
         return;
     }
     while let Some(Ok(msg)) = socket.next().await {

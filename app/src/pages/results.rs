@@ -1,4 +1,5 @@
-//! `/teacher/exams/:id/results`: submissions, arriving live.
+//! `/teacher/exams/:id/results`: submissions, arriving live, with the exam version each was
+//! graded against, and a CSV download.
 
 use exam_domain::{ExamSummary, SubmissionRecord};
 use leptos::prelude::*;
@@ -32,6 +33,7 @@ fn ResultsTable(exam: ExamSummary, subs: Vec<SubmissionRecord>) -> impl IntoView
     let n = subs.len();
     let passed = subs.iter().filter(|s| s.report.passed).count();
     let avg = if n == 0 { 0.0 } else { subs.iter().map(|s| s.report.percent).sum::<f64>() / n as f64 };
+    let csv = format!("/api/v1/exams/{}/results.csv", exam.id);
     view! {
         <Title text=format!("{} · Results", exam.title) />
         <h1>{format!("Results: {}", exam.title)}</h1>
@@ -43,16 +45,18 @@ fn ResultsTable(exam: ExamSummary, subs: Vec<SubmissionRecord>) -> impl IntoView
             }}
         </p>
         {(n > 0).then(|| view! {
+            <p class="exports"><a href=csv download>"Download results (CSV)"</a></p>
             <div class="table-wrap">
                 <table class="results">
                     <thead>
-                        <tr><th scope="col">"Student"</th><th scope="col">"Attempt"</th><th scope="col">"Score"</th><th scope="col">"Percent"</th><th scope="col">"Result"</th><th scope="col">"Submitted"</th></tr>
+                        <tr><th scope="col">"Student"</th><th scope="col">"Attempt"</th><th scope="col">"Version"</th><th scope="col">"Score"</th><th scope="col">"Percent"</th><th scope="col">"Result"</th><th scope="col">"Submitted"</th></tr>
                     </thead>
                     <tbody>
                         {subs.into_iter().rev().map(|s| view! {
                             <tr>
                                 <td>{s.student}</td>
                                 <td>{s.attempt}</td>
+                                <td>{s.version}</td>
                                 <td>{format!("{} / {}", s.report.score, s.report.total)}</td>
                                 <td>{format!("{:.1} %", s.report.percent)}</td>
                                 <td class=if s.report.passed { "pass" } else { "fail" }>{if s.report.passed { "Passed" } else { "Failed" }}</td>

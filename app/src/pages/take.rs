@@ -41,6 +41,12 @@ pub struct TakeState {
     pub error: RwSignal<Option<String>>,
     pub confirm_submit: RwSignal<bool>,
     pub total: RwSignal<usize>,
+    /// The exam version shown. An attempt opened on an older version continues on it: the
+    /// `resumed` frame names the version and the page loads that paper.
+    pub version: RwSignal<u32>,
+    pub questions: RwSignal<Vec<PaperQuestion>>,
+    /// Set when the attempt continues on an older version than the page first showed.
+    pub older_version: RwSignal<bool>,
 }
 
 #[component]
@@ -59,6 +65,9 @@ pub fn TakeExam() -> impl IntoView {
         error: RwSignal::new(None),
         confirm_submit: RwSignal::new(false),
         total: RwSignal::new(0),
+        version: RwSignal::new(0),
+        questions: RwSignal::new(Vec::new()),
+        older_version: RwSignal::new(false),
     };
     view! {
         <main class="page narrow">
@@ -81,8 +90,9 @@ pub fn TakeExam() -> impl IntoView {
 fn Exam(paper: ExamPaper, st: TakeState) -> impl IntoView {
     st.exam_id.set(paper.exam_id.to_string());
     st.total.set(paper.questions.len());
+    st.version.set(paper.version);
     let n = paper.questions.len();
-    let questions = StoredValue::new(paper.questions);
+    st.questions.set(paper.questions);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| client::resume_if_known(st));
     view! {
@@ -92,7 +102,12 @@ fn Exam(paper: ExamPaper, st: TakeState) -> impl IntoView {
         {move || match st.phase.get() {
             Phase::Name => view! { <NameForm st n /> }.into_any(),
             Phase::Connecting => view! { <p role="status">"Opening your attempt…"</p> }.into_any(),
-            Phase::Taking | Phase::Submitting => view! { <Questions st questions /> }.into_any(),
+            Phase::Taking | Phase::Submitting => view! {
+                {st.older_version.get_untracked().then(|| view! {
+                    <p class="hint" role="note">"You started this attempt before the exam was updated; it continues with the questions you started on."</p>
+                })}
+                <Questions st questions=st.questions />
+            }.into_any(),
             Phase::Done { attempt, report } => view! { <Report attempt report student=st.student.get_untracked() /> }.into_any(),
         }}
     }
@@ -135,9 +150,9 @@ fn NameForm(st: TakeState, n: usize) -> impl IntoView {
 }
 
 #[component]
-fn Questions(st: TakeState, questions: StoredValue<Vec<PaperQuestion>>) -> impl IntoView {
-    let n = questions.with_value(Vec::len);
-    let current = move || questions.with_value(|qs| qs.get(st.index.get().min(n.saturating_sub(1))).cloned());
+fn Questions(st: TakeState, questions: RwSignal<Vec<PaperQuestion>>) -> impl IntoView {
+    let n = questions.with_untracked(Vec::len);
+    let current = move || questions.with(|qs| qs.get(st.index.get().min(n.saturating_sub(1))).cloned());
     let answered = move || st.answers.with(|a| a.len());
     let unanswered = move || n.saturating_sub(answered());
     let go = move |i: usize| {
@@ -165,7 +180,7 @@ fn Questions(st: TakeState, questions: StoredValue<Vec<PaperQuestion>>) -> impl 
                 <button type="button" on:click=move |_| go(st.index.get_untracked() + 1) disabled=move || { st.index.get() + 1 >= n }>"Next →"</button>
             </nav>
             <ol class="q-dots" aria-label="All questions">
-                {move || questions.with_value(|qs| qs.iter().enumerate().map(|(i, q)| {
+                {move || questions.with(|qs| qs.iter().enumerate().map(|(i, q)| {
                     let is_answered = st.answers.with(|a| a.contains_key(&q.id));
                     let label = format!("Question {}{}", i + 1, if is_answered { ", answered" } else { ", not answered" });
                     view! {
@@ -333,19 +348,39 @@ mod client {
                 opened.set(true);
                 let Some(text) = e.data().as_string() else { return };
                 match serde_json::from_str::<ServerMsg>(&text) {
-                    Ok(ServerMsg::Resumed { attempt, answers }) => {
+                    Ok(ServerMsg::Resumed { attempt, version, answers }) => {
                         st.error.set(None);
-                        // A fresh page continues after the answered questions; a reconnect stays put.
-                        let idx = if retry == 0 {
-                            answers.len().min(st.total.get_untracked().saturating_sub(1))
-                        } else {
-                            st.index.get_untracked()
+                        let resume = move || {
+                            // A fresh page continues after the answered questions; a reconnect stays put.
+                            let idx = if retry == 0 {
+                                answers.len().min(st.total.get_untracked().saturating_sub(1))
+                            } else {
+                                st.index.get_untracked()
+                            };
+                            st.saved.set(answers.keys().cloned().collect());
+                            st.answers.set(answers);
+                            st.attempt.set(attempt);
+                            st.index.set(idx);
+                            st.phase.set(Phase::Taking);
                         };
-                        st.saved.set(answers.keys().cloned().collect());
-                        st.answers.set(answers);
-                        st.attempt.set(attempt);
-                        st.index.set(idx);
-                        st.phase.set(Phase::Taking);
+                        if version == st.version.get_untracked() {
+                            resume();
+                        } else {
+                            // The attempt is bound to another version than the page shows.
+                            let exam_id = st.exam_id.get_untracked();
+                            leptos::task::spawn_local(async move {
+                                match crate::server_fns::load_exam_paper_version(exam_id, version).await {
+                                    Ok(paper) => {
+                                        st.total.set(paper.questions.len());
+                                        st.older_version.set(paper.version < st.version.get_untracked());
+                                        st.version.set(paper.version);
+                                        st.questions.set(paper.questions);
+                                        resume();
+                                    }
+                                    Err(e) => st.error.set(Some(crate::server_fns::message(&e))),
+                                }
+                            });
+                        }
                     }
                     Ok(ServerMsg::Saved { question_id, option_id }) => {
                         let current = st.answers.with_untracked(|a| a.get(&question_id) == Some(&option_id));

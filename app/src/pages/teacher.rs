@@ -95,11 +95,12 @@ fn UploadForm() -> impl IntoView {
             <p id="upload-help" class="hint">
                 "Choose a lecture PDF with selectable text (not a scan), up to "
                 <Transition fallback=|| "20">{move || limit_mb().to_string()}</Transition>
-                " MiB. Questions are generated from its sentences; each cites its page."
+                " MiB. Questions are generated from its sentences; each cites its page. "
+                "Or import a question bank (.json, as exported by the earlier system): it becomes a draft right away and the counts below are not used."
             </p>
             <div class="field">
-                <label for="file">"Lecture PDF"</label>
-                <input id="file" name="file" type="file" accept="application/pdf,.pdf" required />
+                <label for="file">"Lecture PDF " <span class="optional">"(or a .json question bank)"</span></label>
+                <input id="file" name="file" type="file" accept="application/pdf,.pdf,application/json,.json" required />
             </div>
             <div class="field">
                 <label for="title">"Exam title " <span class="optional">"(optional)"</span></label>
@@ -165,7 +166,7 @@ mod client {
             .and_then(|i| i.files())
             .and_then(|f| f.get(0));
         let Some(file) = file else {
-            error.set(Some("Choose a PDF file first.".into()));
+            error.set(Some("Choose a PDF file (or a .json question bank) first.".into()));
             return;
         };
         if file.size() > max as f64 {
@@ -197,7 +198,8 @@ mod client {
                 let body = x.response_text().ok().flatten().unwrap_or_default();
                 let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
                 match status {
-                    202 => {
+                    // 202: generation started; 201: a question bank was imported as a draft.
+                    201 | 202 => {
                         progress.set(Some(1.0));
                         if let Some(id) = json.get("id").and_then(|v| v.as_str()) {
                             navigate(&format!("/teacher/exams/{id}"), Default::default());
