@@ -510,22 +510,36 @@ class Helmfile(unittest.TestCase):
 
 class KnativeWrappers(unittest.TestCase):
     def test_upstream_manifests_pass_through_with_configmaps_merged(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            chart = Path(tmp) / "knative-serving"
-            shutil.copytree(HELM / "knative-serving", chart)
-            (chart / "manifests" / "serving-core.yaml").write_text(
-                "# upstream header comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-network\n"
-                "  namespace: knative-serving\ndata:\n  _example: docs\n  ingress-class: istio.ingress.networking.knative.dev\n"
-                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: controller\n  namespace: knative-serving\n"
-                "spec:\n  selector:\n    matchLabels: {app: controller}\n  template:\n    metadata:\n      labels: {app: controller}\n"
-                "    spec:\n      containers:\n        - name: controller\n          image: gcr.io/knative-releases/controller@sha256:abc\n"
-            )
-            out = helm.Chart.load(str(chart)).render(None, name="knative-serving", namespace="knative-serving")
-            docs = [d for d in yaml.safe_load_all(out["knative-serving/templates/manifests.yaml"]) if d]
-            self.assertEqual([d["kind"] for d in docs], ["ConfigMap", "Deployment"])
-            self.assertEqual(docs[0]["data"]["ingress-class"], "kourier.ingress.networking.knative.dev")
-            self.assertEqual(docs[0]["data"]["_example"], "docs")
-            self.assertEqual(docs[1]["spec"]["template"]["spec"]["containers"][0]["image"], "gcr.io/knative-releases/controller@sha256:abc")
+        for name in ("knative-serving", "knative-eventing"):
+            with self.subTest(chart=name), tempfile.TemporaryDirectory() as tmp:
+                chart = Path(tmp) / name
+                shutil.copytree(HELM / name, chart)
+                (chart / "manifests" / "core.yaml").write_text(
+                    "# upstream header comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-network\n"
+                    "  namespace: knative-serving\ndata:\n  _example: docs\n  ingress-class: istio.ingress.networking.knative.dev\n"
+                    "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: controller\n  namespace: knative-serving\n"
+                    "spec:\n  selector:\n    matchLabels: {app: controller}\n  template:\n    metadata:\n      labels: {app: controller}\n"
+                    "    spec:\n      containers:\n        - name: controller\n          image: gcr.io/knative-releases/controller@sha256:abc\n"
+                )
+                values = {"config": {"config-network": {"ingress-class": "kourier.ingress.networking.knative.dev"}}}
+                out = helm.Chart.load(str(chart)).render(values, name=name, namespace=name)
+                docs = [d for d in yaml.safe_load_all(out[f"{name}/templates/manifests.yaml"]) if d]
+                self.assertEqual([d["kind"] for d in docs], ["ConfigMap", "Deployment"])
+                self.assertEqual(docs[0]["data"]["ingress-class"], "kourier.ingress.networking.knative.dev")
+                self.assertEqual(docs[0]["data"]["_example"], "docs")
+                self.assertEqual(docs[1]["spec"]["template"]["spec"]["containers"][0]["image"],
+                                 "gcr.io/knative-releases/controller@sha256:abc")
+                self.assertIn("installed", out[f"{name}/templates/NOTES.txt"])
+
+    def test_serving_uses_the_networking_layer_it_installs(self):
+        values = load_yaml(HELM / "knative-serving/values.yaml")
+        self.assertEqual(values["config"]["config-network"]["ingress-class"], "kourier.ingress.networking.knative.dev")
+        self.assertIn("net-kourier/releases", (HELM / "knative-fetch-manifests.sh").read_text())
+        # The generator's timeout must be allowed by Knative's ceiling.
+        ceiling = int(values["config"]["config-defaults"]["max-revision-timeout-seconds"])
+        for _, gen_values in variants("generator").items():
+            ksvc = one(render("generator", gen_values), "Service")
+            self.assertLessEqual(pod_spec_ksvc(ksvc)["timeoutSeconds"], ceiling)
 
 
 class Dockerfile(unittest.TestCase):
