@@ -7,7 +7,7 @@
 //! * `generator-fn extract-pdf`: the isolated PDF reader it starts as a child process.
 //!
 //! Configuration: the same `S3_*`, `AWS_*`, `KAFKA_*`, `EXAM_*` variables as the gateway
-//! (README.md).
+//! (README.md); `EXAM_LLM_*` selects a language model instead of the built-in generator.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use exam_backends::BackendSettings;
-use exam_core::generation::Generation;
 use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
 use exam_domain::events::{ANNOUNCEMENTS_TOPIC, UPLOADS_TOPIC};
 use exam_generator::ExtractCommand;
@@ -60,7 +59,8 @@ async fn run(mode: &str) -> anyhow::Result<()> {
     let backends = exam_backends::connect(&settings).await?;
     let budget = Duration::from_secs(env("EXAM_EXTRACT_TIMEOUT_SECS", "60").parse().context("EXAM_EXTRACT_TIMEOUT_SECS")?);
     let extractor = Extractor::Isolated(ExtractCommand { program: std::env::current_exe()?, args: vec!["extract-pdf".into()] });
-    let generation = Arc::new(Generation::builtin(backends.store.clone(), extractor, budget));
+    let llm = exam_llm::LlmSettings::from_env()?;
+    let generation = Arc::new(exam_llm::generation(backends.store.clone(), extractor, budget, llm.as_ref())?);
     let pipeline = Arc::new(Pipeline::new(
         backends.store.clone(),
         backends.bus.clone(),

@@ -20,7 +20,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use exam_backends::BackendSettings;
-use exam_core::generation::Generation;
 use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
 use exam_core::service::{Platform, PlatformConfig};
 use exam_domain::ExamStatus;
@@ -50,7 +49,7 @@ impl Application {
         let (store, bus) = (backends.store.clone(), backends.bus.clone());
         let mut tasks = Vec::new();
         // Also needed without the embedded pipeline: teachers regenerate single questions here.
-        let generation = Arc::new(Generation::builtin(store.clone(), extractor, settings.extract_budget));
+        let generation = Arc::new(exam_llm::generation(store.clone(), extractor, settings.extract_budget, settings.llm.as_ref())?);
 
         if settings.embedded_generator.unwrap_or(backends.in_process_bus) {
             let pipeline = Arc::new(Pipeline::new(

@@ -40,6 +40,9 @@ pub struct Settings {
     /// `EXAM_EMBEDDED_GENERATOR`: run the generator in this process. Default: only with the
     /// in-process bus (with Kafka, the generator function does the work).
     pub embedded_generator: Option<bool>,
+    /// `EXAM_LLM_*`: write questions with a language model (embedded pipeline and single-question
+    /// regeneration); `None`: the built-in generator.
+    pub llm: Option<exam_llm::LlmSettings>,
 }
 
 impl Default for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             spool_dir: std::env::temp_dir(),
             backends: None,
             embedded_generator: None,
+            llm: None,
         }
     }
 }
@@ -118,6 +122,7 @@ impl Settings {
             Some("0" | "false" | "no" | "off") => Some(false),
             Some(other) => bail!("EXAM_EMBEDDED_GENERATOR={other:?}: expected true or false"),
         };
+        s.llm = exam_llm::LlmSettings::from_env()?;
         s.backends = Some(exam_backends::BackendSettings::from_env(s.data_dir.clone(), s.bucket.clone(), s.uploads_topic.clone())?);
         Ok(s)
     }
