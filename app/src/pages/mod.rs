@@ -10,9 +10,12 @@ pub mod teacher;
 use exam_domain::{ExamStatus, Stage};
 use leptos::prelude::*;
 
-/// The pipeline as steps, the current one marked, in words (not only colour).
+/// The pipeline as steps, the current one marked, in words (not only colour). `detail` continues
+/// the current step's label ("Generating questions with gpt-4o-mini"); empty strings show nothing.
 #[component]
-pub fn StageSteps(stage: Stage, #[prop(optional)] error: Option<String>) -> impl IntoView {
+pub fn StageSteps(stage: Stage, #[prop(optional)] error: Option<String>, #[prop(optional)] detail: Option<String>) -> impl IntoView {
+    let error = error.filter(|e| !e.trim().is_empty());
+    let detail = detail.filter(|d| !d.trim().is_empty());
     let steps = [Stage::Stored, Stage::Extracting, Stage::Generating, Stage::Ready];
     let reached = |s: Stage| match (stage, s) {
         (Stage::Published, _) => true,
@@ -30,6 +33,7 @@ pub fn StageSteps(stage: Stage, #[prop(optional)] error: Option<String>) -> impl
                         <li class:done=done class:current=current aria-current=current.then_some("step")>
                             <span class="mark" aria-hidden="true">{if done { "✓" } else { "·" }}</span>
                             {s.label()}
+                            {detail.clone().filter(|_| current && s != Stage::Ready).map(|d| view! { <span class="stage-detail">" "{d}</span> })}
                             {(current && s != Stage::Ready).then_some(view! { <span class="sr-only">" (in progress)"</span> })}
                         </li>
                     }

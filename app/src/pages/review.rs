@@ -92,7 +92,7 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
             ExamStatus::Generating | ExamStatus::Failed => view! {
                 <section class="card" aria-labelledby="progress-h">
                     <h2 id="progress-h">"Progress"</h2>
-                    <StageSteps stage=s.stage error=s.error.clone().unwrap_or_default() />
+                    <StageSteps stage=s.stage error=s.error.clone().unwrap_or_default() detail=s.stage_detail.clone().unwrap_or_default() />
                     {(s.status == ExamStatus::Failed).then(|| view! {
                         <p><a href="/teacher">"Upload another document"</a></p>
                     })}

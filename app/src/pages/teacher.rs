@@ -49,7 +49,7 @@ fn ExamTable(exams: Vec<ExamSummary>) -> impl IntoView {
                                 {format!("{} · created {}", crate::plural(e.question_count, "question", "questions"), crate::short_time(&e.created_at))}
                                 {(e.submissions > 0).then(|| view! { " · " <a href=results>{crate::plural(e.submissions, "submission", "submissions")}</a> })}
                             </p>
-                            {(generating || e.error.is_some()).then(|| view! { <StageSteps stage=e.stage error=e.error.clone().unwrap_or_default() /> })}
+                            {(generating || e.error.is_some()).then(|| view! { <StageSteps stage=e.stage error=e.error.clone().unwrap_or_default() detail=e.stage_detail.clone().unwrap_or_default() /> })}
                         </li>
                     }
                 })
