@@ -17,7 +17,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use bytes::Bytes;
+use http::{HeaderValue, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 use crate::LlmSettings;
@@ -90,14 +96,14 @@ pub fn retry_delay(attempt: u32, retry_after: Option<Duration>, base: Duration, 
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare on APIs and treated as absent).
-fn parse_retry_after(v: Option<&reqwest::header::HeaderValue>) -> Option<Duration> {
+fn parse_retry_after(v: Option<&HeaderValue>) -> Option<Duration> {
     let s = v?.to_str().ok()?.trim();
     let secs: f64 = s.parse().ok()?;
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
 pub struct ChatClient {
-    http: reqwest::Client,
+    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     url: String,
     settings: Arc<LlmSettings>,
     mode: AtomicU8,
@@ -105,10 +111,12 @@ pub struct ChatClient {
 
 impl ChatClient {
     pub fn new(settings: Arc<LlmSettings>) -> anyhow::Result<Self> {
-        // reqwest builds its TLS setup even for plain http, so it always gets ours.
         let tls = tls_config(settings.base_url.starts_with("https:"))?;
-        let http =
-            reqwest::Client::builder().connect_timeout(settings.timeout.min(Duration::from_secs(10))).use_preconfigured_tls(tls).build()?;
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_connect_timeout(Some(settings.timeout.min(Duration::from_secs(10))));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(tcp);
+        let http = Client::builder(TokioExecutor::new()).build(connector);
         let url = format!("{}/chat/completions", settings.base_url.trim_end_matches('/'));
         Ok(ChatClient { http, url, settings, mode: AtomicU8::new(JsonMode::Schema as u8) })
     }
@@ -189,16 +197,30 @@ impl ChatClient {
     }
 
     async fn send_once(&self, body: &Value) -> Result<String, LlmError> {
-        let mut req = self.http.post(&self.url).timeout(self.settings.timeout).json(body);
+        let mut req = Request::post(&self.url).header(header::CONTENT_TYPE, "application/json");
         if let Some(key) = &self.settings.api_key {
-            req = req.bearer_auth(key.expose());
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+                .map_err(|_| LlmError::Status { status: 0, message: "the API key contains characters not allowed in a header".into() })?;
+            value.set_sensitive(true);
+            req = req.header(header::AUTHORIZATION, value);
         }
-        let res = req.send().await.map_err(|e| self.transport(e))?;
-        let status = res.status();
+        let req = req
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| LlmError::Unreachable { url: self.settings.base_url.clone(), reason: e.to_string() })?;
+        let exchange = async {
+            let res = self.http.request(req).await.map_err(|e| self.transport(&e))?;
+            let (parts, body) = res.into_parts();
+            let bytes = body.collect().await.map_err(|e| self.transport(&e))?.to_bytes();
+            Ok::<_, LlmError>((parts, bytes))
+        };
+        let (parts, bytes) = tokio::time::timeout(self.settings.timeout, exchange)
+            .await
+            .map_err(|_| LlmError::Timeout(self.settings.timeout.as_secs()))??;
+        let status = parts.status;
         if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(LlmError::RateLimited { retry_after: parse_retry_after(res.headers().get(reqwest::header::RETRY_AFTER)) });
+            return Err(LlmError::RateLimited { retry_after: parse_retry_after(parts.headers.get(header::RETRY_AFTER)) });
         }
-        let text = res.text().await.map_err(|e| self.transport(e))?;
+        let text = String::from_utf8_lossy(&bytes);
         if !status.is_success() {
             return Err(LlmError::Status { status: status.as_u16(), message: error_message(status, &text) });
         }
@@ -213,18 +235,15 @@ impl ChatClient {
         }
     }
 
-    fn transport(&self, e: reqwest::Error) -> LlmError {
-        if e.is_timeout() {
-            LlmError::Timeout(self.settings.timeout.as_secs())
-        } else {
-            let mut reason = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                reason = format!("{reason}: {s}");
-                source = s.source();
-            }
-            LlmError::Unreachable { url: self.settings.base_url.clone(), reason }
+    /// A connection or protocol failure, with its chain of causes.
+    fn transport(&self, e: &(dyn std::error::Error + 'static)) -> LlmError {
+        let mut reason = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            reason = format!("{reason}: {s}");
+            source = s.source();
         }
+        LlmError::Unreachable { url: self.settings.base_url.clone(), reason }
     }
 }
 
@@ -287,7 +306,7 @@ mod tests {
 
     #[test]
     fn retry_after_is_read_in_seconds() {
-        let h = |s: &'static str| reqwest::header::HeaderValue::from_static(s);
+        let h = HeaderValue::from_static;
         assert_eq!(parse_retry_after(Some(&h("2"))), Some(Duration::from_secs(2)));
         assert_eq!(parse_retry_after(Some(&h(" 0.5 "))), Some(Duration::from_millis(500)));
         assert_eq!(parse_retry_after(Some(&h("Wed, 21 Oct 2015 07:28:00 GMT"))), None);

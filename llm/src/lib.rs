@@ -6,7 +6,7 @@
 //!   are set, so the built-in generator stays the default.
 //! * [`generation`]: the [`exam_core::generation::Generation`] both binaries run: the built-in
 //!   generator, or this model with the built-in generator as fallback.
-//! * [`client::ChatClient`]: the HTTP client: structured JSON output with graceful downgrade,
+//! * [`client::ChatClient`]: the HTTP client (hyper-util + rustls, both already in the tree): structured JSON output with graceful downgrade,
 //!   timeouts, bounded retries with backoff, `Retry-After`.
 //! * [`LlmGenerator`]: the [`exam_core::generation::QuestionModel`]: chunks the document to the
 //!   context budget, asks for questions citing page and quote, validates each with the shared
