@@ -291,11 +291,12 @@ class GatewayContract(unittest.TestCase):
         self.assertIn('.route("/readyz"', routes)
 
     def test_every_setting_the_chart_sets_is_one_the_code_reads(self):
-        code = source("server/src/settings.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "server/src/main.rs")
-        container = pod_spec(one(render("gateway"), "Deployment"))["containers"][0]
-        for name in env_of(container):
-            with self.subTest(env=name):
-                self.assertTrue(reads_env(code, name), f"the gateway never reads {name}")
+        code = source("server/src/settings.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "server/src/main.rs", "llm/src/lib.rs")
+        for variant, values in variants("gateway").items():
+            container = pod_spec(one(render("gateway", values), "Deployment"))["containers"][0]
+            for name in env_of(container):
+                with self.subTest(values=variant, env=name):
+                    self.assertTrue(reads_env(code, name), f"the gateway never reads {name}")
 
     def test_several_replicas_and_disruptions_are_safe(self):
         docs = render("gateway", load_yaml(HELM / "gateway/ci/production-values.yaml"), release="exam-gateway")
@@ -360,11 +361,12 @@ class GeneratorContract(unittest.TestCase):
             render("generator", {"kafkaSource": {"delivery": {"timeoutSeconds": 301}}})
 
     def test_every_setting_the_chart_sets_is_one_the_function_reads(self):
-        code = source("function/src/main.rs", "backends/src/lib.rs", "backends/src/kafka.rs")
-        container = pod_spec_ksvc(one(render("generator"), "Service"))["containers"][0]
-        for name in env_of(container):
-            with self.subTest(env=name):
-                self.assertTrue(reads_env(code, name), f"generator-fn never reads {name}")
+        code = source("function/src/main.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "llm/src/lib.rs")
+        for variant, values in variants("generator").items():
+            container = pod_spec_ksvc(one(render("generator", values), "Service"))["containers"][0]
+            for name in env_of(container):
+                with self.subTest(values=variant, env=name):
+                    self.assertTrue(reads_env(code, name), f"generator-fn never reads {name}")
 
 
 class PlatformContract(unittest.TestCase):
