@@ -81,12 +81,15 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
     let n_questions = exam.questions.len();
     let revision = exam.revision;
     let can_regenerate = exam.can_regenerate;
+    let n_versions = exam.versions.len();
+    let cards = StoredValue::new(exam.questions.clone());
+    let card_exam_id = StoredValue::new(id.clone());
     view! {
         <Title text=format!("{} · Review", s.title) />
         <div class="title-row">
             <h1>{s.title.clone()}</h1>
             <StatusPill status=s.status />
-            {published.map(|v| view! { <span class="pill version">{format!("Version {v}")}</span> })}
+            {published.map(|v| view! { <span class="version-badge">{format!("Version {v}")}</span> })}
         </div>
         {match s.status {
             ExamStatus::Generating | ExamStatus::Failed => view! {
@@ -158,9 +161,16 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
                         {move || discard_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     </section>
                     <ol class="questions" id="questions" tabindex="-1" aria-label="Questions">
-                        {exam.questions.into_iter().enumerate().map(|(i, q)| view! {
-                            <QuestionCard q position=i count=n_questions exam_id=id.clone() revision can_regenerate ctx />
-                        }).collect_view()}
+                        // Keyed by state, not by position: after any change every card is new DOM.
+                        // Rebuilding in place would keep what the browser holds for form fields
+                        // (typed text, checked radios, open disclosures) under the new question.
+                        <For
+                            each=move || cards.get_value().into_iter().enumerate()
+                            key=move |(i, q)| (q.id.clone(), revision, n_versions, *i)
+                            children=move |(i, q)| view! {
+                                <QuestionCard q position=i count=n_questions exam_id=card_exam_id.get_value() revision can_regenerate ctx />
+                            }
+                        />
                     </ol>
                     {(!exam.versions.is_empty()).then(|| view! {
                         <section class="card versions" aria-labelledby="versions-h">
@@ -305,20 +315,20 @@ fn QuestionCard(
                     {hidden()}
                     <input type="hidden" name="to" value=position.saturating_sub(1).to_string() />
                     <button type="submit" id=up_id.clone() disabled=move || position == 0 || up.pending().get()
-                        aria-label=format!("Move question {number} up")>"↑ Move up"</button>
+                        aria-label=format!("Move up question {number}")><span aria-hidden="true">"↑ "</span>"Move up"</button>
                 </ActionForm>
                 <ActionForm action=down>
                     {hidden()}
                     <input type="hidden" name="to" value=(position + 1).to_string() />
-                    <button type="submit" id=down_id.clone() disabled=move || position + 1 >= count || down.pending().get()
-                        aria-label=format!("Move question {number} down")>"↓ Move down"</button>
+                    <button type="submit" id=down_id.clone() disabled=move || { position + 1 >= count || down.pending().get() }
+                        aria-label=format!("Move down question {number}")><span aria-hidden="true">"↓ "</span>"Move down"</button>
                 </ActionForm>
                 {can_regenerate.then(|| view! {
                     <ActionForm action=regenerate>
                         {hidden()}
                         <button type="submit" id=regen_id.clone() disabled=move || regenerate.pending().get()
                             aria-label=format!("Regenerate question {number}")>
-                            {move || if regenerate.pending().get() { "Regenerating…" } else { "↻ Regenerate" }}
+                            {move || if regenerate.pending().get() { "Regenerating…" } else { "Regenerate" }}
                         </button>
                     </ActionForm>
                 })}
