@@ -325,6 +325,6 @@ async fn exports_download_with_the_right_types() {
     assert_eq!(lines[0], "student,attempt,version,submitted_at,score,total,percent,passed");
     assert!(lines[1].starts_with("'=cmd|' /C calc'!A0,1,1,"), "{csv}");
     assert!(lines[1].ends_with(",1,2,50.0,yes"), "{csv}");
-    assert_eq!(get(format!("/api/v1/exams/nope/export.gift")).await.status().as_u16(), 404);
+    assert_eq!(get("/api/v1/exams/nope/export.gift".to_owned()).await.status().as_u16(), 404);
     app.stop().await;
 }
