@@ -21,10 +21,11 @@ FROM rust:${RUST_VERSION}-slim-bookworm AS toolchain
 ARG WASM_BINDGEN_VERSION
 ARG CARGO_CHEF_VERSION
 ARG BINARYEN_VERSION
-# make/perl: librdkafka's bundled build; libssl-dev/pkg-config: rdkafka's TLS; npm: binaryen (wasm-opt).
+# make/perl/g++: librdkafka's bundled build (the same toolchain the project builds with);
+# libssl-dev/pkg-config: rdkafka's TLS; npm: binaryen (wasm-opt). aws-lc-sys builds with gcc alone.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends make perl pkg-config libssl-dev npm \
+ && apt-get install -y --no-install-recommends make perl g++ pkg-config libssl-dev npm \
  && rm -rf /var/lib/apt/lists/*
 RUN rustup target add wasm32-unknown-unknown \
  && cargo install cargo-chef --locked --version "${CARGO_CHEF_VERSION}" \
