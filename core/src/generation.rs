@@ -233,8 +233,9 @@ impl Generation {
     /// of them uses). A multiple-choice question gets as many options as most multiple-choice
     /// questions in `avoid` (4 when there are none).
     ///
-    /// The returned id collides with no id in `avoid`; a caller replacing a question should
-    /// give the new question the old question's id so answers and links stay valid.
+    /// The returned id collides with no id in `avoid`. The review flow gives the replacement a
+    /// fresh id of the draft (`exam_domain::versions::Draft::replace_question`), never the old one, so an
+    /// answer stored against the old question is never read against the new one.
     ///
     /// Reads the text stored next to the bank (`text/<exam>.json`); when it is missing (banks
     /// generated before it was stored), extracts the uploaded PDF again in the isolated
