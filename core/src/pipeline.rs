@@ -1,7 +1,7 @@
 //! Generation: object-created notification → question bank → announcement.
 //!
 //! [`Pipeline::handle_notification`] is the single entry point, called by the embedded worker
-//! ([`run_worker`]) and by the generator function for each KafkaSource CloudEvent. Its result
+//! ([`spawn_worker`]) and by the generator function for each KafkaSource CloudEvent. Its result
 //! maps onto KafkaSource's retry rules: `Ok` = done or deliberately ignored (2xx),
 //! [`PipelineError::Poison`] = can never succeed (4xx, not retried), [`PipelineError::Transient`]
 //! = the store or broker failed, a retry can help (5xx).
