@@ -1,6 +1,6 @@
 # The two commands: `make run` and `make test`. Both install what is missing first.
 .DEFAULT_GOAL := run
-.PHONY: run test build build-release tools tools-test unit e2e deploy-check dev fmt lint clean-data bench
+.PHONY: run test build build-release tools tools-test unit e2e deploy-check dev fmt lint clean-data bench quality
 
 PORT ?= 3000
 
@@ -52,3 +52,7 @@ clean-data:
 ## Measure: answer latency and memory per concurrent student session (release build)
 bench:
 	cargo bench -p server --bench sessions
+
+## Question quality on the real PDFs of quality/corpus: writes and prints target/quality/report.md
+quality:
+	cargo run --release --locked -p exam-generator --example quality

@@ -76,6 +76,8 @@ fn question(text: &str, quote: &str) -> Question {
         source: Some(SourceRef { page: 1, quote: quote.to_owned() }),
         explanation: None,
         flags: Vec::new(),
+        confidence: None,
+        rationale: None,
     }
 }
 

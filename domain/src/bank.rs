@@ -39,7 +39,10 @@ pub struct SourceRef {
 }
 
 /// A question with its answer key. Never sent to a student before they submit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Eq` is implemented by hand because of [`Question::confidence`]: a confidence is a finite
+/// number in 0..=1 (JSON cannot carry NaN, and generators clamp), so equality is reflexive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Question {
     pub id: QuestionId,
     pub kind: QuestionKind,
@@ -57,7 +60,17 @@ pub struct Question {
     /// Shown to the teacher next to the question; never sent to students.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
+    /// How sure the generator is that the question is usable as it is, 0 (weak) to 1. `None`
+    /// for questions written or edited by hand and for banks from elsewhere. Teacher-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
+    /// Why the generator chose this sentence and term, in words a teacher can read.
+    /// Teacher-only, like the flags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
 }
+
+impl Eq for Question {}
 
 impl Question {
     pub fn option_text(&self, id: &OptionId) -> Option<&str> {
@@ -262,6 +275,10 @@ struct RawQuestion {
     explanation: Option<String>,
     #[serde(default)]
     flags: Vec<String>,
+    #[serde(default)]
+    confidence: Option<f32>,
+    #[serde(default)]
+    rationale: Option<String>,
 }
 
 const LETTERS: [&str; 7] = ["a", "b", "c", "d", "e", "f", "g"];
@@ -335,6 +352,8 @@ impl RawQuestion {
             source: self.source,
             explanation: self.explanation.filter(|e| !e.trim().is_empty()),
             flags: self.flags,
+            confidence: self.confidence.filter(|c| c.is_finite()).map(|c| c.clamp(0.0, 1.0)),
+            rationale: self.rationale.filter(|r| !r.trim().is_empty()),
         })
     }
 }
@@ -408,6 +427,22 @@ mod tests {
     }
 
     #[test]
+    fn confidence_and_rationale_are_optional_and_round_trip() {
+        let old = br#"[{"question": "2+2?", "options": ["3", "4"], "correct_answer": "4"}]"#;
+        let bank = QuestionBank::from_json(old, &id(), "t").unwrap();
+        assert_eq!((bank.questions[0].confidence, bank.questions[0].rationale.as_deref()), (None, None));
+        let json = serde_json::to_string(&bank).unwrap();
+        assert!(!json.contains("confidence") && !json.contains("rationale"), "{json}");
+
+        let new = br#"[{"question": "2+2?", "options": ["3", "4"], "correct_answer": "4", "confidence": 1.7, "rationale": "a sum"}]"#;
+        let bank = QuestionBank::from_json(new, &id(), "t").unwrap();
+        assert_eq!(bank.questions[0].confidence, Some(1.0), "clamped to 0..=1");
+        assert_eq!(bank.questions[0].rationale.as_deref(), Some("a sum"));
+        let json = serde_json::to_vec(&bank).unwrap();
+        assert_eq!(QuestionBank::from_json(&json, &id(), "t").unwrap(), bank);
+    }
+
+    #[test]
     fn refuses_ambiguous_or_broken_questions() {
         let cases: [(&[u8], &str); 5] = [
             (br#"[{"question": "x", "options": ["a"], "correct_answer": "a"}]"#, "2 to 7"),
@@ -426,10 +461,10 @@ mod tests {
 
     #[test]
     fn the_paper_carries_no_answer_key() {
-        let seed = br#"[{"question": "2+2?", "options": ["3", "4"], "correct_answer": "4", "explanation": "arithmetic", "source": {"page": 1, "quote": "two and two make four"}}]"#;
+        let seed = br#"[{"question": "2+2?", "options": ["3", "4"], "correct_answer": "4", "explanation": "arithmetic", "source": {"page": 1, "quote": "two and two make four"}, "confidence": 0.25, "rationale": "weak sentence"}]"#;
         let bank = QuestionBank::from_json(seed, &id(), "t").unwrap();
         let json = serde_json::to_string(&bank.paper(1)).unwrap();
-        for leak in ["correct", "explanation", "source", "quote", "arithmetic"] {
+        for leak in ["correct", "explanation", "source", "quote", "arithmetic", "confidence", "rationale", "weak"] {
             assert!(!json.contains(leak), "{json} leaks {leak}");
         }
     }

@@ -453,6 +453,8 @@ mod tests {
             source: Some(SourceRef { page, quote: quote.to_owned() }),
             explanation: None,
             flags: Vec::new(),
+            confidence: None,
+            rationale: None,
         }
     }
 
@@ -472,6 +474,8 @@ mod tests {
             source: Some(SourceRef { page: 1, quote: quote.to_owned() }),
             explanation: None,
             flags: Vec::new(),
+            confidence: None,
+            rationale: None,
         }
     }
 

@@ -9,7 +9,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use serde::{Deserialize, Serialize};
 
 /// Text of each page, index 0 = page 1. Each page is normalised (see [`normalise_page`]):
-/// paragraphs are separated by a single `'\n'`, all other whitespace is a single space.
+/// paragraphs are separated by a single `'\n'`, all other whitespace is a single space; and
+/// repaired (ligatures, running headers and footers, split words, citation markers, spaces
+/// before punctuation: see the `repair` module).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
     pub pages: Vec<String>,
@@ -52,12 +54,23 @@ pub fn extract_pages(pdf: &[u8]) -> Result<Document, ExtractError> {
             return Err(ExtractError::Crashed(msg));
         }
     };
-    let pages: Vec<String> = raw.iter().map(|p| normalise_page(p)).collect();
+    let pages = crate::repair::repair_document(&raw);
     let has_text = pages.iter().any(|p| p.chars().filter(|c| c.is_alphabetic()).count() >= MIN_LETTERS_PER_PAGE);
     if !has_text {
         return Err(ExtractError::NoText);
     }
     Ok(Document { pages })
+}
+
+/// [`extract_pages`] without the repair pass (only [`normalise_page`]): for measuring what the
+/// repair changes (`make quality`). Not for building questions.
+#[doc(hidden)]
+pub fn extract_pages_unrepaired(pdf: &[u8]) -> Result<Document, ExtractError> {
+    if !looks_like_pdf(pdf) {
+        return Err(ExtractError::NotPdf);
+    }
+    let raw = catch_unwind(AssertUnwindSafe(|| read_pages(pdf))).map_err(|_| ExtractError::Crashed("panic".into()))??;
+    Ok(Document { pages: raw.iter().map(|p| normalise_page(p)).collect() })
 }
 
 /// `%PDF-` within the first 1024 bytes (readers tolerate leading junk up to there).

@@ -5,11 +5,14 @@
 //!   process ([`run_extract_child`], binary `exam-extract`) with a time budget.
 //! * [`generate`] turns a [`Document`] into questions, deterministically and offline.
 
+mod english;
 mod extract;
+mod filter;
 mod generate;
 mod isolate;
+mod repair;
 mod text;
 
-pub use extract::{Document, ExtractError, extract_pages, normalise_page};
+pub use extract::{Document, ExtractError, extract_pages, extract_pages_unrepaired, normalise_page};
 pub use generate::{GenerateError, Generated, generate};
 pub use isolate::{ExtractCommand, extract_isolated, run_extract_child};

@@ -1,7 +1,9 @@
 //! Text analysis for the generator: sentences with their page, tokens, and key terms of a kind
 //! (years, numbers, names, acronyms, content words). Pure functions, no IO.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+
+use crate::filter::{self, Skip};
 
 /// One sentence exactly as it appears in its page's normalised text.
 #[derive(Debug, Clone)]
@@ -19,20 +21,38 @@ const ABBREVIATIONS: &[&str] = &[
 ];
 
 /// Splits every page into sentences and keeps those that can carry a question:
-/// 6..=40 words, starting with a capital, digit or quote, ending in `.`, `!` or `?`.
+/// 6..=40 words, starting with a capital, digit or quote, ending in `.`, `!` or `?`, and not
+/// boilerplate (see [`crate::filter`]).
+#[cfg(test)]
 pub(crate) fn sentences(pages: &[String]) -> Vec<Sentence<'_>> {
+    sentences_with_skips(pages).0
+}
+
+/// [`sentences`], and how many sentences were left out for each reason.
+pub(crate) fn sentences_with_skips(pages: &[String]) -> (Vec<Sentence<'_>>, BTreeMap<Skip, usize>) {
+    let per_page: Vec<Vec<&str>> =
+        pages.iter().map(|page| page.split('\n').flat_map(split_paragraph).filter(|s| is_usable(s)).collect()).collect();
+    let legal = filter::legal_pages(&per_page);
+    let matter = filter::matter_pages(pages);
     let mut out = Vec::new();
-    for (i, page) in pages.iter().enumerate() {
+    let mut skipped: BTreeMap<Skip, usize> = BTreeMap::new();
+    for (i, page) in per_page.into_iter().enumerate() {
         let page_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        for para in page.split('\n') {
-            for s in split_paragraph(para) {
-                if is_usable(s) {
-                    out.push(Sentence { page: page_no, order: out.len(), text: s });
-                }
+        for s in page {
+            let reason = if legal[i] {
+                Some(Skip::Legal)
+            } else if matter[i] {
+                Some(Skip::Matter)
+            } else {
+                filter::skip_reason(s)
+            };
+            match reason {
+                Some(r) => *skipped.entry(r).or_default() += 1,
+                None => out.push(Sentence { page: page_no, order: out.len(), text: s }),
             }
         }
     }
-    out
+    (out, skipped)
 }
 
 const CLOSERS: &[char] = &['"', '\'', ')', ']', '”', '’'];
@@ -127,6 +147,7 @@ pub(crate) fn tokens(s: &str) -> Vec<(usize, usize)> {
             let next = chars.get(j + 1).map(|&(_, n)| n);
             let joins = match c {
                 '-' | '\'' | '’' | '/' => next.is_some_and(char::is_alphanumeric),
+                '_' => next.is_some_and(|n| n.is_alphanumeric() || n == '_'),
                 ',' | '.' => prev.is_ascii_digit() && next.is_some_and(|n| n.is_ascii_digit()),
                 '%' => prev.is_ascii_digit(),
                 _ => false,
@@ -164,6 +185,24 @@ pub(crate) enum Kind {
     Proper,
     /// A long content word; the ending keeps options grammatically parallel.
     Word(Ending),
+    /// An identifier from code: only swapped for an identifier of the same class.
+    Code(CodeClass),
+}
+
+/// Classes of identifiers that make same-kind options: exception names with exception names,
+/// calls with calls, constants with constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum CodeClass {
+    /// `ValueError`, `StopIteration`-like names ending in Error, Exception or Warning.
+    Error,
+    /// `True`, `False`, `None`.
+    Constant,
+    /// `len()`, `abs()`.
+    Call,
+    /// `CamelCase` names.
+    Camel,
+    /// `snake_case` names.
+    Snake,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -189,6 +228,9 @@ impl Kind {
             Kind::Number | Kind::Proper => 2.0,
             Kind::Word(Ending::Other | Ending::AbstractNoun | Ending::Plural) => 1.0,
             Kind::Word(_) => 0.6,
+            Kind::Code(CodeClass::Error) => 2.5,
+            Kind::Code(CodeClass::Call | CodeClass::Camel) => 2.0,
+            Kind::Code(_) => 1.5,
         }
     }
 }
@@ -457,6 +499,14 @@ const STOP_WORDS: &[&str] = &[
     "researchers",
     "customers",
     "others",
+    "see",
+    "note",
+    "notes",
+    "return",
+    "returns",
+    "changed",
+    "using",
+    "passing",
 ];
 
 const CONNECTORS: &[&str] = &["of", "von", "van", "de", "der", "da", "du", "la", "le", "al", "for", "y"];
@@ -628,6 +678,32 @@ fn is_acronym(w: &str) -> bool {
     (2..=6).contains(&w.len()) && w.bytes().all(|b| b.is_ascii_uppercase()) && !ROMAN.contains(&w)
 }
 
+/// The class of an identifier from code, `after` being the text that follows it.
+fn code_class(w: &str, after: &str) -> Option<CodeClass> {
+    if !w.chars().all(|c| c.is_alphanumeric() || c == '_') || w.len() < 2 {
+        return None;
+    }
+    if after.starts_with("()") {
+        return Some(CodeClass::Call);
+    }
+    if matches!(w, "True" | "False" | "None") {
+        return Some(CodeClass::Constant);
+    }
+    if w.contains('_') && w.chars().any(char::is_alphabetic) {
+        return Some(CodeClass::Snake);
+    }
+    let mut chars = w.chars();
+    let starts_upper = chars.next().is_some_and(|c| c.is_ascii_uppercase());
+    // "McNulty", "MacArthur" are names.
+    let name_prefix = (w.starts_with("Mc") || w.starts_with("Mac")) && w.chars().skip(1).filter(|c| c.is_ascii_uppercase()).count() == 1;
+    let camel =
+        starts_upper && !name_prefix && w.chars().any(|c| c.is_ascii_lowercase()) && w.chars().skip(1).any(|c| c.is_ascii_uppercase());
+    if camel || (starts_upper && ["Error", "Exception", "Warning"].iter().any(|e| w.ends_with(e)) && w.len() > 7) {
+        return Some(if ["Error", "Exception", "Warning"].iter().any(|e| w.ends_with(e)) { CodeClass::Error } else { CodeClass::Camel });
+    }
+    None
+}
+
 /// Capitalised words seen away from the start of a sentence: these are names even at the start.
 pub(crate) fn known_proper(sentences: &[Sentence<'_>]) -> HashSet<String> {
     let mut set = HashSet::new();
@@ -715,6 +791,12 @@ pub(crate) fn terms(sentence: &str, known: &HashSet<String>) -> Vec<Term> {
                     push(&mut out, kind, a, b, Some(v));
                 }
             }
+            i += 1;
+        } else if let Some(class) =
+            code_class(w, &sentence[b..]).filter(|_| !sentence[..a].ends_with('_') && !sentence[b..].starts_with('_'))
+        {
+            let end = if class == CodeClass::Call { b + 2 } else { b };
+            push(&mut out, Kind::Code(class), a, end, None);
             i += 1;
         } else if is_acronym(w) {
             if !shouting {

@@ -285,6 +285,8 @@ pub fn to_question(item: &Value, n: usize, options: u8) -> Result<Question, Stri
         source,
         explanation: item["explanation"].as_str().map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned),
         flags: Vec::new(),
+        confidence: None,
+        rationale: None,
     })
 }
 

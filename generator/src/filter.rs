@@ -1,0 +1,307 @@
+//! Which sentences an exam should never ask about, and which are good to ask about.
+//!
+//! [`skip_reason`] looks at one sentence; [`legal_pages`] and [`matter_pages`] at whole pages
+//! (a licence appendix has sentences without a single legal word in them, "The front cover
+//! must present the full title …"). Pure functions over the repaired text.
+
+/// Why a sentence is not used for a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Skip {
+    /// Licence and other legal text (GFDL, PSF licence, copyright lines).
+    Legal,
+    /// Tables of contents, indexes, reference lists.
+    Matter,
+    /// API reference boilerplate ("Returns:", "Parameters:").
+    Api,
+    /// A line of code, or prose made mostly of code.
+    Code,
+    /// RFC 2119 keyword boilerplate ("MUST", "SHALL NOT", …).
+    Rfc2119,
+    /// Points at material the student does not see ("the above example", "this figure").
+    Deictic,
+}
+
+/// Words that only legal text uses much (lower case, matched as word prefixes).
+const LEGAL_STRONG: &[&str] = &[
+    "licens",
+    "licenc",
+    "copyright",
+    "warrant",
+    "merchantab",
+    "royalt",
+    "sublicens",
+    "hereby",
+    "herein",
+    "thereof",
+    "hereunder",
+    "indemn",
+    "liabilit",
+    "liable",
+    "infring",
+    "invariant section",
+    "transparent cop",
+    "opaque cop",
+    "cover texts",
+    "verbatim cop",
+    "all rights reserved",
+    "terms and conditions",
+    "free documentation",
+    "general public",
+    "disclaim",
+    "licensee",
+    "licensor",
+];
+/// Words legal text uses often and other text sometimes.
+const LEGAL_WEAK: &[&str] = &[
+    "distribut",
+    "modif",
+    "permission",
+    "notice",
+    "agreement",
+    "damages",
+    "copies",
+    "copy of",
+    "document",
+    "publisher",
+    "terms",
+    "conditions",
+    "party",
+    "parties",
+    "grant",
+    "derivative",
+    "rights",
+    "jurisdiction",
+];
+
+fn legal_score(lower: &str) -> (usize, usize) {
+    let strong = LEGAL_STRONG.iter().filter(|w| lower.contains(*w)).count();
+    let weak = LEGAL_WEAK.iter().filter(|w| lower.contains(*w)).count();
+    (strong, weak)
+}
+
+fn is_legal(s: &str) -> bool {
+    legal_strength(s) >= 3
+}
+
+/// 3 or more: legal on its own; 2: legal when the page around it is.
+fn legal_strength(s: &str) -> usize {
+    let lower = s.to_lowercase();
+    let (strong, weak) = legal_score(&lower);
+    // The GFDL and similar licences write their defined terms capitalised and quoted.
+    let defined_terms = ["\"Transparent\"", "\"Opaque\"", "\"Document\"", "\"Secondary Section", "\"Modified Version", " the Document"]
+        .iter()
+        .filter(|t| s.contains(*t))
+        .count();
+    if strong + defined_terms >= 1 || lower.starts_with("(c)") || lower.contains('©') { 3 } else { weak.min(3) }
+}
+
+const DEICTIC: &[&str] = &[
+    "the above",
+    "above example",
+    "this figure",
+    "the figure",
+    "this diagram",
+    "this table",
+    "the table below",
+    "the following",
+    "as follows",
+    "shown below",
+    "shown here",
+    "shown above",
+    "see below",
+    "see above",
+    "listed below",
+    "this example",
+    "these examples",
+    "the example above",
+    "the next example",
+    "in this example",
+    "as discussed in",
+    "as described in",
+    "as mentioned in",
+    "see section",
+    "see chapter",
+    "here is",
+    "here are",
+    "like this",
+    "this code",
+    "this output",
+];
+
+const RFC2119: &[&str] =
+    &["MUST", "MUST NOT", "REQUIRED", "SHALL", "SHALL NOT", "SHOULD", "SHOULD NOT", "RECOMMENDED", "NOT RECOMMENDED", "OPTIONAL"];
+
+/// The reason `s` should not become a question, if any.
+pub(crate) fn skip_reason(s: &str) -> Option<Skip> {
+    let lower = s.to_lowercase();
+    if is_legal(s) {
+        return Some(Skip::Legal);
+    }
+    let trimmed = s.trim_start();
+    if ["returns:", "return:", "parameters:", "params:", "raises:", "return type:", "arguments:", "args:", "yields:", "type:", "default:"]
+        .iter()
+        .any(|p| lower.contains(p))
+    {
+        return Some(Skip::Api);
+    }
+    if ["changed in version", "new in version", "deprecated since version", "availability:"].iter().any(|p| lower.starts_with(p)) {
+        return Some(Skip::Api);
+    }
+    if is_code(trimmed) {
+        return Some(Skip::Code);
+    }
+    let words: Vec<&str> = s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let shouting = words.iter().filter(|w| w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase())).count();
+    if shouting * 3 < words.len().max(1) && RFC2119.iter().any(|k| words.contains(k)) {
+        return Some(Skip::Rfc2119);
+    }
+    if DEICTIC.iter().any(|d| lower.contains(d)) || lower.trim_end().ends_with(':') {
+        return Some(Skip::Deictic);
+    }
+    if ["et al.", "proceedings of", "doi:", "isbn", "http://", "https://", "www.", "pp. ", "vol. "].iter().any(|m| lower.contains(m)) {
+        return Some(Skip::Matter);
+    }
+    None
+}
+
+/// Code, or prose that is mostly code: a prompt, keywords at the start, many operators, or more
+/// identifiers (`snake_case`, `dotted.names`, `calls()`) than plain words.
+fn is_code(s: &str) -> bool {
+    if s.starts_with(">>>") || s.starts_with("...") || s.starts_with('$') || s.starts_with('#') || s.contains(">>> ") {
+        return true;
+    }
+    let first = s.split_whitespace().next().unwrap_or("");
+    if [
+        "def", "class", "import", "from", "return", "for", "while", "if", "elif", "else:", "try:", "except", "print(", "raise", "with",
+        "lambda",
+    ]
+    .iter()
+    .any(|k| first == *k || (k.ends_with('(') && first.starts_with(k)))
+        && (s.contains(':') || s.contains('(') || s.contains('='))
+        && !s.trim_end().ends_with('.')
+    {
+        return true;
+    }
+    let symbols = s.chars().filter(|c| "=(){}[];<>|\\".contains(*c)).count();
+    let tokens: Vec<&str> = s.split_whitespace().collect();
+    let identifiers = tokens
+        .iter()
+        .filter(|t| {
+            let t = t.trim_matches(|c: char| ",.;:!?\"'“”‘’".contains(c));
+            t.contains('_') || t.contains("()") || (t.contains('.') && t.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '_'))
+        })
+        .count();
+    symbols * 6 > tokens.len() || identifiers * 3 > tokens.len() || s.contains(" = ") && symbols >= 2
+}
+
+/// Pages that are mostly legal text: a licence appendix. `sentences[i]` are the candidate
+/// sentences of page `i`.
+pub(crate) fn legal_pages(sentences: &[Vec<&str>]) -> Vec<bool> {
+    sentences
+        .iter()
+        .map(|ss| {
+            let legal = ss.iter().filter(|s| legal_strength(s) >= 2).count();
+            !ss.is_empty() && legal * 4 >= ss.len() && legal >= 2
+        })
+        .collect()
+}
+
+/// Pages of front and back matter, known by their first paragraph ("Contents", "Index",
+/// "References", "Bibliography").
+pub(crate) fn matter_pages(pages: &[String]) -> Vec<bool> {
+    pages
+        .iter()
+        .map(|p| {
+            let first = p.split('\n').next().unwrap_or("").trim().trim_end_matches(':').to_lowercase();
+            let first = first.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ');
+            matches!(first, "contents" | "table of contents" | "index" | "references" | "bibliography" | "works cited" | "list of figures")
+        })
+        .collect()
+}
+
+/// How much a sentence explains: definitions ("X is a …", "X refers to …", "called X") score
+/// highest. Between 0 and 1.
+pub(crate) fn explains(s: &str) -> f64 {
+    let lower = s.to_lowercase();
+    let mut score: f64 = 0.0;
+    for (pattern, w) in [
+        (" is a ", 0.6),
+        (" is an ", 0.6),
+        (" are a ", 0.5),
+        (" is the ", 0.4),
+        (" are the ", 0.35),
+        (" refers to ", 0.7),
+        (" is called ", 0.7),
+        (" are called ", 0.7),
+        (" is known as ", 0.7),
+        (" means ", 0.6),
+        (" is defined as ", 0.8),
+        (" consists of ", 0.5),
+        (" is used to ", 0.5),
+        (" are used to ", 0.5),
+        (" allows ", 0.3),
+        (" because ", 0.3),
+        (" so that ", 0.3),
+    ] {
+        if lower.contains(pattern) {
+            score = score.max(w);
+        }
+    }
+    score
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn licence_text_is_skipped() {
+        for s in [
+            "You may copy and distribute the Document in any medium, either commercially or noncommercially, provided that this License is preserved.",
+            "The \"Invariant Sections\" are certain Secondary Sections whose titles are designated as being those of Invariant Sections.",
+            "A \"Transparent\" copy of the Document means a machine-readable copy, represented in a format whose specification is available.",
+            "Copyright 2001-2023 Python Software Foundation; All Rights Reserved.",
+            "PSF MAKES NO REPRESENTATIONS OR WARRANTIES, EXPRESS OR IMPLIED.",
+        ] {
+            assert_eq!(skip_reason(s), Some(Skip::Legal), "{s}");
+        }
+    }
+
+    #[test]
+    fn boilerplate_code_rfc_keywords_and_pointers_are_skipped() {
+        assert_eq!(skip_reason("Returns: the number of items in the container as an integer."), Some(Skip::Api));
+        assert_eq!(skip_reason(">>> print(spam) returns the value stored in the variable."), Some(Skip::Code));
+        assert_eq!(skip_reason("def scope_test(): def do_local(): spam = \"local spam\""), Some(Skip::Code));
+        assert_eq!(skip_reason("The client MUST send a Host header field in every request message."), Some(Skip::Rfc2119));
+        assert_eq!(skip_reason("The above example would work even if the subclass introduced an identifier."), Some(Skip::Deictic));
+        assert_eq!(skip_reason("This figure shows the layers of the protocol stack in a typical network."), Some(Skip::Deictic));
+        assert_eq!(skip_reason("Smith et al. described the method in the Proceedings of the ACM conference."), Some(Skip::Matter));
+    }
+
+    #[test]
+    fn ordinary_prose_is_kept_and_definitions_score_high() {
+        for s in [
+            "A namespace is a mapping from names to objects.",
+            "In 1936 the British mathematician Alan Turing published a paper describing an abstract device.",
+            "The Analytical Engine had a memory called the store and a processing unit called the mill.",
+            "The return statement returns with a value from a function.",
+        ] {
+            assert_eq!(skip_reason(s), None, "{s}");
+        }
+        assert!(explains("A namespace is a mapping from names to objects.") > explains("Babbage was born in London."));
+    }
+
+    #[test]
+    fn licence_pages_and_matter_pages_are_recognised() {
+        let page = vec![
+            "The front cover must present the full title with all words of the title equally prominent and visible.",
+            "You may add other material on the covers in addition.",
+            "If you publish or distribute Opaque copies of the Document numbering more than 100, you must include a Transparent copy.",
+            "You may not use technical measures to obstruct or control the reading or further copying of the copies you make or distribute.",
+        ];
+        let prose = vec!["The abacus was used by merchants in Mesopotamia.", "Pascal built a mechanical adding machine."];
+        assert_eq!(legal_pages(&[page, prose]), [true, false]);
+        let pages = vec!["Contents\n1. Introduction 3".to_owned(), "Introduction\nText.".to_owned(), "Index\nabs(), 12".to_owned()];
+        assert_eq!(matter_pages(&pages), [true, false, true]);
+    }
+}
