@@ -1,3 +1,7 @@
+#![recursion_limit = "256"]
+// The settings form's server function has one argument per field; the macro-generated client side
+// inherits them.
+#![allow(clippy::too_many_arguments)]
 //! The front end: Leptos components rendered on the server (`ssr`) and hydrated in the
 //! browser (`hydrate`).
 //!
@@ -13,6 +17,7 @@
 pub mod live;
 pub mod pages;
 pub mod server_fns;
+pub mod settings_form;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -63,6 +68,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/teacher") view=pages::teacher::TeacherHome ssr=SsrMode::Async />
                 <Route path=path!("/teacher/exams/:id") view=pages::review::Review ssr=SsrMode::Async />
                 <Route path=path!("/teacher/exams/:id/results") view=pages::results::Results ssr=SsrMode::Async />
+                <Route path=path!("/teacher/exams/:id/settings") view=pages::settings::Settings ssr=SsrMode::Async />
+                <Route path=path!("/teacher/exams/:id/sitting") view=pages::sitting::Sitting ssr=SsrMode::Async />
+                <Route path=path!("/teacher/exams/:id/statistics") view=pages::statistics::Statistics ssr=SsrMode::Async />
                 <Route path=path!("/exams") view=pages::student::ExamList ssr=SsrMode::Async />
                 <Route path=path!("/exams/:id") view=pages::take::TakeExam ssr=SsrMode::Async />
             </Routes>

@@ -39,14 +39,14 @@ impl LiveFeed {
             self.bump_all();
             return;
         }
-        if let Ok(a) = serde_json::from_value::<Announcement>(v) {
-            match &a {
-                Announcement::ExamStatus { .. } => self.exams_version.update(|n| *n += 1),
-                Announcement::Submission { .. } => {
-                    self.submissions_version.update(|n| *n += 1);
-                    self.exams_version.update(|n| *n += 1);
-                }
-            }
+        // Submission frames carry only the exam and attempt (no student, no score).
+        if v.get("type").and_then(|t| t.as_str()) == Some("submission") {
+            self.submissions_version.update(|n| *n += 1);
+            self.exams_version.update(|n| *n += 1);
+            return;
+        }
+        if let Ok(Announcement::ExamStatus { .. }) = serde_json::from_value::<Announcement>(v) {
+            self.exams_version.update(|n| *n += 1);
         }
     }
 

@@ -5,7 +5,8 @@
 //! under `/sfn/student/`: an authentication layer protects `/sfn/teacher/*` together with the
 //! teacher routes of the HTTP API.
 
-use exam_domain::{ExamPaper, ExamSummary, SubmissionRecord, TeacherExam};
+use exam_domain::stats::ExamStatistics;
+use exam_domain::{ExamPaper, ExamSettings, ExamSummary, SittingView, StudentStatus, SubmissionRecord, TeacherExam};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -36,12 +37,12 @@ pub async fn published_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn load_teacher_exam(id: String) -> Result<TeacherExam, ServerFnError> {
-    platform()?.teacher_exam(&exam_id(&id)?).await.map_err(err)
+    platform()?.authoring().teacher_exam(&exam_id(&id)?).await.map_err(err)
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn publish_exam(id: String) -> Result<ExamSummary, ServerFnError> {
-    platform()?.publish(&exam_id(&id)?).await.map_err(err)
+    platform()?.authoring().publish(&exam_id(&id)?).await.map_err(err)
 }
 
 #[cfg(feature = "ssr")]
@@ -65,46 +66,46 @@ pub async fn save_question(
         return Err(ServerFnError::new("correct: mark the correct answer"));
     };
     let edit = exam_domain::QuestionEdit { question, options, correct, explanation };
-    platform()?.edit_question(&exam_id(&id)?, &parse_question(&question_id)?, edit, Some(revision)).await.map_err(err)?;
+    platform()?.authoring().edit_question(&exam_id(&id)?, &parse_question(&question_id)?, edit, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn delete_question(id: String, question_id: String, revision: u64) -> Result<(), ServerFnError> {
-    platform()?.delete_question(&exam_id(&id)?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
+    platform()?.authoring().delete_question(&exam_id(&id)?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
 /// Moves a question to the 0-based position `to`.
 #[server(prefix = "/sfn/teacher")]
 pub async fn move_question(id: String, question_id: String, to: usize, revision: u64) -> Result<(), ServerFnError> {
-    platform()?.move_question(&exam_id(&id)?, &parse_question(&question_id)?, to, Some(revision)).await.map_err(err)?;
+    platform()?.authoring().move_question(&exam_id(&id)?, &parse_question(&question_id)?, to, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn regenerate_question(id: String, question_id: String, revision: u64) -> Result<(), ServerFnError> {
-    platform()?.regenerate_question(&exam_id(&id)?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
+    platform()?.authoring().regenerate_question(&exam_id(&id)?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
 /// Throws away unpublished changes to a published exam.
 #[server(prefix = "/sfn/teacher")]
 pub async fn discard_draft(id: String) -> Result<(), ServerFnError> {
-    platform()?.discard_draft(&exam_id(&id)?).await.map_err(err)?;
+    platform()?.authoring().discard_draft(&exam_id(&id)?).await.map_err(err)?;
     Ok(())
 }
 
 #[server(prefix = "/sfn/student")]
 pub async fn load_exam_paper(id: String) -> Result<ExamPaper, ServerFnError> {
-    platform()?.paper(&exam_id(&id)?).await.map_err(err)
+    platform()?.attempts().paper(&exam_id(&id)?).await.map_err(err)
 }
 
 /// The paper of one published version: for a student whose open attempt is bound to a version
 /// older than the current one.
 #[server(prefix = "/sfn/student")]
 pub async fn load_exam_paper_version(id: String, version: u32) -> Result<ExamPaper, ServerFnError> {
-    platform()?.paper_version(&exam_id(&id)?, version).await.map_err(err)
+    platform()?.attempts().paper_version(&exam_id(&id)?, version).await.map_err(err)
 }
 
 #[server(prefix = "/sfn/teacher")]
@@ -113,6 +114,87 @@ pub async fn load_submissions(id: String) -> Result<(ExamSummary, Vec<Submission
     let id = exam_id(&id)?;
     let exam = p.exam(&id).map_err(err)?;
     Ok((exam, p.submissions(&id).await.map_err(err)?))
+}
+
+/// A student's standing in an exam: window, attempts left, the running attempt and the results
+/// the review policy allows.
+#[server(prefix = "/sfn/student")]
+pub async fn load_status(id: String, student: String) -> Result<StudentStatus, ServerFnError> {
+    let student = exam_domain::Student::parse(&student).map_err(|e| ServerFnError::new(format!("student: {e}")))?;
+    platform()?.attempts().status(&exam_id(&id)?, &student).await.map_err(err)
+}
+
+#[server(prefix = "/sfn/teacher")]
+pub async fn load_settings(id: String) -> Result<ExamSettings, ServerFnError> {
+    platform()?.settings(&exam_id(&id)?).await.map_err(err)
+}
+
+/// The settings form. Times arrive as the browser's `datetime-local` values; `tz_offset_minutes`
+/// is the browser's `Date.getTimezoneOffset()` (minutes to add to local time to get UTC; 0, i.e.
+/// UTC, when the page was not hydrated). Errors name the field (`field: message`).
+#[server(prefix = "/sfn/teacher")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_settings(
+    id: String,
+    #[server(default)] time_limit_minutes: String,
+    #[server(default)] grace_secs: String,
+    #[server(default)] opens_at: String,
+    #[server(default)] closes_at: String,
+    #[server(default)] tz_offset_minutes: String,
+    #[server(default)] attempts_allowed: String,
+    #[server(default)] grade: String,
+    #[server(default)] shuffle_questions: Option<String>,
+    #[server(default)] shuffle_options: Option<String>,
+    #[server(default)] review_show: String,
+    #[server(default)] review_when: String,
+    #[server(default)] pass_mark: String,
+) -> Result<ExamSettings, ServerFnError> {
+    let body = crate::settings_form::to_json(&crate::settings_form::Form {
+        time_limit_minutes,
+        grace_secs,
+        opens_at,
+        closes_at,
+        tz_offset_minutes,
+        attempts_allowed,
+        grade,
+        shuffle_questions: shuffle_questions.is_some(),
+        shuffle_options: shuffle_options.is_some(),
+        review_show,
+        review_when,
+        pass_mark,
+    })
+    .map_err(|(field, message)| ServerFnError::new(format!("{field}: {message}")))?;
+    platform()?.put_settings(&exam_id(&id)?, &body).await.map_err(err)
+}
+
+#[server(prefix = "/sfn/teacher")]
+pub async fn load_sitting(id: String) -> Result<SittingView, ServerFnError> {
+    platform()?.attempts().sitting(&exam_id(&id)?).await.map_err(err)
+}
+
+/// Gives one student more time now (minutes).
+#[server(prefix = "/sfn/teacher")]
+pub async fn extend_time(id: String, student: String, minutes: u32) -> Result<(), ServerFnError> {
+    let student = exam_domain::Student::parse(&student).map_err(|e| ServerFnError::new(format!("student: {e}")))?;
+    platform()?.extend(&exam_id(&id)?, &student, minutes.saturating_mul(60)).await.map_err(err)?;
+    Ok(())
+}
+
+#[server(prefix = "/sfn/teacher")]
+pub async fn close_exam(id: String) -> Result<(), ServerFnError> {
+    platform()?.close_now(&exam_id(&id)?).await.map_err(err)?;
+    Ok(())
+}
+
+#[server(prefix = "/sfn/teacher")]
+pub async fn release_results(id: String) -> Result<(), ServerFnError> {
+    platform()?.release_results(&exam_id(&id)?).await.map_err(err)?;
+    Ok(())
+}
+
+#[server(prefix = "/sfn/teacher")]
+pub async fn load_statistics(id: String, #[server(default)] version: Option<u32>) -> Result<ExamStatistics, ServerFnError> {
+    platform()?.statistics(&exam_id(&id)?, version).await.map_err(err)
 }
 
 /// Largest accepted upload in bytes.

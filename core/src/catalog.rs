@@ -11,9 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 use exam_domain::keys;
-use exam_domain::{Announcement, ExamId, ExamStatus, ExamSummary, QuestionBank, Stage, SubmissionRecord};
+use exam_domain::{Announcement, ExamId, ExamStatus, ExamSummary, FailureRecord, Publication, QuestionBank, Stage, SubmissionRecord};
 
-use crate::pipeline::{FailureRecord, decode_meta};
+use crate::pipeline::decode_meta;
 use crate::store::{self, ObjectStore, StoreError};
 
 #[derive(Debug, Clone)]
@@ -163,7 +163,7 @@ impl Catalog {
         }
         for info in store.list(keys::PUBLICATIONS_PREFIX).await? {
             let Some(id) = keys::exam_of_json_key(keys::PUBLICATIONS_PREFIX, &info.key) else { continue };
-            let record = store::get_json::<crate::service::Publication>(store, &info.key).await.ok().flatten();
+            let record = store::get_json::<Publication>(store, &info.key).await.ok().flatten();
             let mut published =
                 Announcement::stage(id, Stage::Published, record.as_ref().map(|r| r.published_at.clone()).unwrap_or_default());
             if let (Announcement::ExamStatus { question_count, .. }, Some(r)) = (&mut published, &record)

@@ -12,16 +12,30 @@
 //!   bank → announcement. Runs in-process (embedded) or behind the generator function.
 //! * [`catalog`]: the gateway's in-memory view of all exams, rebuilt from the store at start and
 //!   kept current by announcements.
-//! * [`service`]: the gateway's use-cases (upload, publish, take, submit, results) over the ports.
+//! * [`records`]: reading and writing the stored records (keys, `CreateNew` rules, caches).
+//! * [`authoring`]: the teacher's use-cases: upload, import, drafts and edits, publish, export.
+//! * [`rules`]: how each exam is sat (settings, accommodations, close, release), cached briefly.
+//! * [`attempts`]: the student's use-cases: papers, attempts, answers, deadlines, submissions.
+//! * [`announce`]: applying announcements locally and telling the other replicas.
+//! * [`service`]: [`service::Platform`], the thin facade the gateway calls.
+//! * [`clock`]: the injected clock (tests move time instead of sleeping).
 //!
 //! Architecture invariant: nothing here knows about HTTP, WebSockets or HTML; the answer key
-//! leaves [`service`] only through teacher views and graded results.
+//! leaves only through the teacher's views ([`authoring`]) and the student reports the review
+//! policy allows ([`attempts`]).
 
+pub mod announce;
+pub mod attempts;
+pub mod authoring;
 pub mod bus;
 pub mod catalog;
+pub mod clock;
+pub mod error;
 pub mod generation;
 pub mod notify;
 pub mod pipeline;
+pub mod records;
+pub mod rules;
 pub mod service;
 pub mod store;
 

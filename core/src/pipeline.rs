@@ -18,7 +18,6 @@ use exam_domain::events::S3Notification;
 use exam_domain::keys::{self, meta};
 use exam_domain::{Announcement, ExamId, GenerationParams, QuestionBank, Stage};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
 
 use crate::bus::{EventBus, Group};
 pub use crate::generation::Extractor;
@@ -66,14 +65,7 @@ impl From<StoreError> for PipelineError {
     }
 }
 
-/// Written to `failures/<exam>.json` when generation fails.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailureRecord {
-    pub exam_id: ExamId,
-    pub title: String,
-    pub reason: String,
-    pub at: String,
-}
+pub use exam_domain::FailureRecord;
 
 pub struct Pipeline {
     store: Arc<dyn ObjectStore>,

@@ -1,13 +1,18 @@
 //! The WebSocket protocol of `GET /api/v1/exams/{id}/attempt?student=...`, one JSON text
 //! frame per message. Every answer is stored on the server before it is acknowledged, so a
 //! reload (or another device) resumes from the last `saved` frame.
+//!
+//! Timed attempts: `resumed` carries the deadline and the server's clock, so the page can count
+//! down in server time whatever the browser's clock says; a `deadline` frame follows whenever
+//! the deadline changes (the teacher extended the student's time or closed the exam). When time
+//! is up the server submits the attempt itself and sends `result` (with `auto_submitted`).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::grading::GradeReport;
 use crate::ids::{OptionId, QuestionId};
+use crate::sitting::StudentReport;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -29,11 +34,27 @@ pub enum ServerMsg {
         #[serde(default = "crate::versions::first_version")]
         version: u32,
         answers: BTreeMap<QuestionId, OptionId>,
+        /// When time is up (RFC 3339), or `null` for an untimed attempt in an open-ended exam.
+        #[serde(default)]
+        deadline: Option<String>,
+        /// The server's clock when the frame was sent (RFC 3339).
+        #[serde(default)]
+        server_time: String,
+        /// The order to show the questions in (every question id once).
+        #[serde(default)]
+        question_order: Vec<QuestionId>,
+        /// The order to show each question's options in (every option id once).
+        #[serde(default)]
+        option_order: BTreeMap<QuestionId, Vec<OptionId>>,
     },
+    /// The deadline changed while the attempt runs.
+    Deadline { deadline: Option<String>, server_time: String },
     /// The answer is durably stored.
     Saved { question_id: QuestionId, option_id: OptionId },
-    /// The submission is stored and graded; only now does the key reach the browser.
-    Result { attempt: u32, report: GradeReport },
+    /// The submission is stored and graded. `report` holds what the exam's review policy lets
+    /// the student see now: possibly only that it was submitted, never the key before the
+    /// policy allows.
+    Result { attempt: u32, report: StudentReport },
     /// Something the student should read; the connection stays usable unless it closes.
     Error { message: String },
 }

@@ -241,6 +241,69 @@ pub fn results_csv(subs: &[SubmissionRecord]) -> String {
     out
 }
 
+/// Item statistics as CSV, one row per question in the bank's order, after a header row:
+/// `position,question_id,question,facility,discrimination,upper_lower,answered,unanswered,flags,option_counts`.
+///
+/// * `facility`, `discrimination` (corrected item–total point-biserial) and `upper_lower` are
+///   written with 3 decimals and left empty when undefined (`None`). These number cells are
+///   our own formatting of an `f64` and are written as plain numbers, so a negative
+///   discrimination stays a number a spreadsheet can sort (the formula guard is for text).
+/// * `flags`: the flags' snake_case names joined by `;`, an unused distractor with its option
+///   id: `negative_discrimination;unused_distractor:c`.
+/// * `option_counts`: one compact column rather than one column per option (questions have 2
+///   to 7 options): `option_id=count` joined by `;`, the key marked with `*` after its id, e.g.
+///   `a=2;b*=5;c=0;d=3`.
+///
+/// Text cells (question id, question, flags, option counts) go through the same RFC 4180
+/// quoting and formula-injection guard as [`results_csv`].
+pub fn statistics_csv(stats: &crate::stats::ExamStatistics) -> String {
+    use crate::stats::ItemFlag;
+    fn number(v: Option<f64>) -> String {
+        v.filter(|v| v.is_finite()).map(|v| format!("{v:.3}")).unwrap_or_default()
+    }
+    let mut out = String::new();
+    let header = [
+        "position",
+        "question_id",
+        "question",
+        "facility",
+        "discrimination",
+        "upper_lower",
+        "answered",
+        "unanswered",
+        "flags",
+        "option_counts",
+    ];
+    csv_row(&mut out, &header.map(str::to_owned));
+    for q in &stats.questions {
+        let flags: Vec<String> = q
+            .flags
+            .iter()
+            .map(|f| match f {
+                ItemFlag::NegativeDiscrimination => "negative_discrimination".to_owned(),
+                ItemFlag::UnusedDistractor { option_id } => format!("unused_distractor:{option_id}"),
+            })
+            .collect();
+        let counts: Vec<String> =
+            q.options.iter().map(|o| format!("{}{}={}", o.option_id, if o.correct { "*" } else { "" }, o.chosen)).collect();
+        let cells = [
+            q.position.to_string(),
+            csv_cell(q.question_id.as_str()),
+            csv_cell(&q.question),
+            number(q.facility),
+            number(q.discrimination),
+            number(q.upper_lower),
+            q.answered.to_string(),
+            q.unanswered.to_string(),
+            csv_cell(&flags.join(";")),
+            csv_cell(&counts.join(";")),
+        ];
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +344,63 @@ mod tests {
         assert_eq!(xml_text("<p>a</p>"), "<![CDATA[<p>a</p>]]>");
         assert_eq!(xml_text("a]]>b<"), "<![CDATA[a]]]]><![CDATA[>b<]]>");
         assert_eq!(xml_text("bell\u{7}"), "bell");
+    }
+
+    #[test]
+    fn statistics_csv_has_a_header_row_and_guards_text_cells() {
+        use crate::ids::{ExamId, OptionId, QuestionId};
+        use crate::stats::{ExamStatistics, ItemFlag, ItemStatistics, OptionStatistics};
+        let option = |id: &str, correct, chosen, share| OptionStatistics {
+            option_id: OptionId::parse(id).unwrap(),
+            text: id.to_uppercase(),
+            correct,
+            chosen,
+            share,
+        };
+        let item = |position, question: &str, discrimination, flags| ItemStatistics {
+            question_id: QuestionId::parse(&format!("q{position}")).unwrap(),
+            position,
+            question: question.to_owned(),
+            kind: QuestionKind::MultipleChoice,
+            answered: 3,
+            unanswered: 1,
+            facility: Some(0.5),
+            discrimination,
+            upper_lower: Some(-1.0 / 3.0),
+            options: vec![option("a", false, 1, 0.25), option("b", true, 2, 0.5), option("c", false, 0, 0.0)],
+            flags,
+        };
+        let stats = ExamStatistics {
+            exam_id: ExamId::parse("e").unwrap(),
+            version: 2,
+            title: "t".into(),
+            submissions: 4,
+            max_score: 2,
+            mean: Some(1.0),
+            median: Some(1.0),
+            std_dev: Some(0.5),
+            kr20: None,
+            histogram: vec![],
+            questions: vec![
+                item(
+                    1,
+                    "=HYPERLINK(\"x\"), or not?",
+                    Some(-0.25),
+                    vec![ItemFlag::NegativeDiscrimination, ItemFlag::UnusedDistractor { option_id: OptionId::parse("c").unwrap() }],
+                ),
+                item(2, "Plain", None, vec![]),
+            ],
+        };
+        let csv = statistics_csv(&stats);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(
+            lines,
+            [
+                "position,question_id,question,facility,discrimination,upper_lower,answered,unanswered,flags,option_counts",
+                "1,q1,\"'=HYPERLINK(\"\"x\"\"), or not?\",0.500,-0.250,-0.333,3,1,negative_discrimination;unused_distractor:c,a=1;b*=2;c=0",
+                "2,q2,Plain,0.500,,-0.333,3,1,,a=1;b*=2;c=0",
+                "",
+            ]
+        );
     }
 }

@@ -10,7 +10,9 @@
 //! | `drafts/<exam>.json` | gateway | the teacher's unpublished changes ([`crate::Draft`]) |
 //! | `versions/<exam>/<version>.json` | gateway | a published version, written once ([`crate::PublishedVersion`]) |
 //! | `attempts/<exam>/<student>.json` | gateway | a student's autosaved, unsubmitted answers |
-//! | `submissions/<exam>/<student>/<attempt>.json` | gateway | graded submissions, never overwritten |
+//! | `submissions/<exam>/<student>/<attempt>.json` | gateway | graded submissions, exactly one per attempt, never overwritten |
+//! | `settings/<exam>.json` | gateway | how the exam is sat ([`crate::records::SettingsRecord`]) |
+//! | `overrides/<exam>.json` | gateway | per-student accommodations ([`crate::records::OverridesRecord`]) |
 
 use crate::ids::ExamId;
 
@@ -23,6 +25,8 @@ pub const ATTEMPTS_PREFIX: &str = "attempts/";
 pub const SUBMISSIONS_PREFIX: &str = "submissions/";
 pub const DRAFTS_PREFIX: &str = "drafts/";
 pub const VERSIONS_PREFIX: &str = "versions/";
+pub const SETTINGS_PREFIX: &str = "settings/";
+pub const OVERRIDES_PREFIX: &str = "overrides/";
 
 /// User-metadata names on an uploaded document (the counts keep the seed's names).
 pub mod meta {
@@ -100,6 +104,19 @@ pub fn submissions_prefix(exam: &ExamId) -> String {
 
 pub fn submission_key(exam: &ExamId, student_key: &str, attempt: u32) -> String {
     format!("{SUBMISSIONS_PREFIX}{exam}/{student_key}/{attempt:04}.json")
+}
+
+pub fn settings_key(exam: &ExamId) -> String {
+    format!("{SETTINGS_PREFIX}{exam}.json")
+}
+
+pub fn overrides_key(exam: &ExamId) -> String {
+    format!("{OVERRIDES_PREFIX}{exam}.json")
+}
+
+/// `attempts/<exam>/` : the open attempts of one exam.
+pub fn attempts_prefix(exam: &ExamId) -> String {
+    format!("{ATTEMPTS_PREFIX}{exam}/")
 }
 
 pub fn draft_key(exam: &ExamId) -> String {

@@ -11,6 +11,9 @@
 //! * [`versions`]: review and versioning: the teacher's draft, frozen published versions and
 //!   the rules that bind an attempt to the version it was opened on.
 //! * [`export`]: Moodle GIFT and Moodle XML for question banks, CSV for results.
+//! * [`records`]: the stored record types, one per object kind of [`keys`].
+//! * [`sitting`]: how an exam is sat (time limit, window, attempts, shuffling, review policy,
+//!   accommodations) and the pure rules over it.
 //! * [`validate`]: the one validator every generated question passes before it is stored.
 //!
 //! Architecture invariant: this crate performs no IO, reads no clock and draws no random
@@ -25,6 +28,9 @@ pub mod grading;
 pub mod ids;
 pub mod keys;
 pub mod params;
+pub mod records;
+pub mod sitting;
+pub mod stats;
 pub mod validate;
 pub mod versions;
 pub mod views;
@@ -34,5 +40,8 @@ pub use events::{Announcement, ExamStatus, Stage};
 pub use grading::{GradeReport, PassMark, QuestionResult, grade};
 pub use ids::{ExamId, IdError, OptionId, QuestionId, Student};
 pub use params::{GenerationParams, ParamError};
+pub use records::{AttemptState, FailureRecord, Publication};
+pub use sitting::{ExamSettings, GradePolicy, ReviewPolicy, ReviewShow, ReviewWhen, StudentOverride, StudentReport};
+pub use stats::{ExamStatistics, HistogramBin, ItemFlag, ItemStatistics, OptionStatistics, analyse};
 pub use versions::{Draft, PublishedVersion, QuestionEdit, VersionInfo};
-pub use views::{DraftInfo, ExamSummary, SubmissionRecord, TeacherExam};
+pub use views::{DraftInfo, ExamSummary, InProgress, SittingView, StudentStatus, SubmissionRecord, TeacherExam};

@@ -1,13 +1,11 @@
 //! Read models shared by the HTTP API, the server functions and the front end.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::bank::Question;
 use crate::events::{ExamStatus, Stage};
-use crate::grading::GradeReport;
-use crate::ids::{ExamId, OptionId, QuestionId};
+use crate::ids::ExamId;
+use crate::sitting::{ExamSettings, StudentReport, WindowState};
 use crate::versions::VersionInfo;
 
 /// One exam in a listing (`GET /api/v1/exams`).
@@ -69,17 +67,61 @@ pub struct DraftInfo {
     pub updated_at: String,
 }
 
-/// A stored, graded submission (`submissions/<exam>/<student>/<attempt>.json`).
+pub use crate::records::SubmissionRecord;
+
+/// A student's standing in one exam: the window, attempts, the attempt in progress and what
+/// the review policy lets them see of their submissions (`GET /api/v1/exams/{id}/status`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SubmissionRecord {
+pub struct StudentStatus {
     pub exam_id: ExamId,
+    pub title: String,
+    /// The version a new attempt would open on.
+    pub version: u32,
+    pub question_count: u32,
+    pub window: WindowState,
+    /// The time limit of a new attempt for this student (accommodations included), seconds.
+    pub time_limit_secs: Option<u32>,
+    /// `None`: unlimited.
+    pub attempts_allowed: Option<u32>,
+    pub attempts_used: u32,
+    pub attempts_left: Option<u32>,
+    /// Whether a new attempt can be started now (window open, attempts left, none running).
+    pub can_start: bool,
+    pub in_progress: Option<InProgress>,
+    /// One per submitted attempt, oldest first, as the review policy allows now.
+    pub results: Vec<StudentReport>,
+    /// The attempt whose grade counts (grade policy), once results are visible.
+    pub kept_attempt: Option<u32>,
+    pub server_time: String,
+}
+
+/// An attempt that has been opened and not yet submitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InProgress {
     pub student: String,
     pub attempt: u32,
-    /// The exam version the attempt was opened on and graded against (1 for records written
-    /// before versions existed).
-    #[serde(default = "crate::versions::first_version")]
     pub version: u32,
-    pub submitted_at: String,
-    pub answers: BTreeMap<QuestionId, OptionId>,
-    pub report: GradeReport,
+    pub started_at: String,
+    pub deadline: Option<String>,
+    /// Seconds until the deadline (negative: in the grace period); `None` without a deadline.
+    pub seconds_left: Option<i64>,
+    pub answered: u32,
+}
+
+/// The teacher's live view of a sitting (`GET /api/v1/exams/{id}/sitting`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SittingView {
+    pub exam_id: ExamId,
+    pub title: String,
+    pub settings: ExamSettings,
+    /// The window for students without accommodations.
+    pub window: WindowState,
+    pub released_at: Option<String>,
+    pub results_visible: bool,
+    pub in_progress: Vec<InProgress>,
+    /// Students with at least one submission, and submissions in all.
+    pub students_submitted: u32,
+    pub submissions: u32,
+    pub question_count: u32,
+    pub server_time: String,
 }

@@ -38,6 +38,7 @@ fn submissions() -> Vec<SubmissionRecord> {
         submitted_at: "2026-03-01T10:00:00.000Z".into(),
         answers: Default::default(),
         report: GradeReport { score, total, percent, passed, pass_mark: 50, results: vec![] },
+        auto_submitted: false,
     };
     vec![
         sub("Ada Lovelace", 1, 1, 3, 4, 75.0, true),

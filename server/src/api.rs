@@ -37,6 +37,7 @@ pub fn teacher_routes(max_upload: u64) -> Router<AppState> {
         .route("/api/v1/exams/{id}/export.xml", get(export_xml))
         .route("/api/v1/exams/{id}/submissions", get(list_submissions))
         .route("/api/v1/exams/{id}/results.csv", get(results_csv))
+        .merge(crate::sittings::teacher_routes())
 }
 
 /// Routes a student uses.
@@ -44,6 +45,7 @@ pub fn student_routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/exams/{id}", get(paper))
         .route("/api/v1/exams/{id}/submissions", post(submit))
+        .route("/api/v1/exams/{id}/status", get(crate::sittings::student_status))
         .route("/api/v1/exams/{id}/attempt", get(crate::ws::attempt))
         .route("/api/v1/live", get(crate::ws::live))
 }
@@ -57,11 +59,11 @@ async fn list_exams(State(s): State<AppState>) -> Json<Vec<ExamSummary>> {
 }
 
 async fn teacher_exam(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<TeacherExam>, AppError> {
-    Ok(Json(s.platform.teacher_exam(&parse_exam_id(&id)?).await?))
+    Ok(Json(s.platform.authoring().teacher_exam(&parse_exam_id(&id)?).await?))
 }
 
 async fn publish(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ExamSummary>, AppError> {
-    Ok(Json(s.platform.publish(&parse_exam_id(&id)?).await?))
+    Ok(Json(s.platform.authoring().publish(&parse_exam_id(&id)?).await?))
 }
 
 fn parse_question_id(raw: &str) -> Result<QuestionId, AppError> {
@@ -94,7 +96,7 @@ async fn edit_question(
 ) -> Result<Json<TeacherExam>, AppError> {
     let (id, question) = (parse_exam_id(&id)?, parse_question_id(&question)?);
     let body = json_body(body)?;
-    Ok(Json(s.platform.edit_question(&id, &question, body.edit, body.revision).await?))
+    Ok(Json(s.platform.authoring().edit_question(&id, &question, body.edit, body.revision).await?))
 }
 
 async fn delete_question(
@@ -103,7 +105,7 @@ async fn delete_question(
     Query(q): Query<RevisionQuery>,
 ) -> Result<Json<TeacherExam>, AppError> {
     let (id, question) = (parse_exam_id(&id)?, parse_question_id(&question)?);
-    Ok(Json(s.platform.delete_question(&id, &question, q.revision).await?))
+    Ok(Json(s.platform.authoring().delete_question(&id, &question, q.revision).await?))
 }
 
 async fn regenerate_question(
@@ -112,7 +114,7 @@ async fn regenerate_question(
     Query(q): Query<RevisionQuery>,
 ) -> Result<Json<TeacherExam>, AppError> {
     let (id, question) = (parse_exam_id(&id)?, parse_question_id(&question)?);
-    Ok(Json(s.platform.regenerate_question(&id, &question, q.revision).await?))
+    Ok(Json(s.platform.authoring().regenerate_question(&id, &question, q.revision).await?))
 }
 
 #[derive(Deserialize)]
@@ -134,11 +136,11 @@ async fn reorder(
         .iter()
         .map(|q| QuestionId::parse(q).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "order", format!("order: {q:?}: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(s.platform.reorder(&id, &order, body.revision).await?))
+    Ok(Json(s.platform.authoring().reorder(&id, &order, body.revision).await?))
 }
 
 async fn discard_draft(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<TeacherExam>, AppError> {
-    Ok(Json(s.platform.discard_draft(&parse_exam_id(&id)?).await?))
+    Ok(Json(s.platform.authoring().discard_draft(&parse_exam_id(&id)?).await?))
 }
 
 async fn version(State(s): State<AppState>, Path((id, version)): Path<(String, String)>) -> Result<Json<PublishedVersion>, AppError> {
@@ -154,7 +156,7 @@ struct ExportQuery {
 }
 
 /// A download: the content type, and a file name made from the exam title.
-fn download(content_type: &'static str, title: &str, extension: &str, body: String) -> Response {
+pub(crate) fn download(content_type: &'static str, title: &str, extension: &str, body: String) -> Response {
     let stem = exam_domain::keys::safe_file_name(title);
     let stem = stem.trim_end_matches(".pdf");
     let disposition = format!("attachment; filename=\"{stem}.{extension}\"");
@@ -167,12 +169,12 @@ fn download(content_type: &'static str, title: &str, extension: &str, body: Stri
 }
 
 async fn export_gift(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> Result<Response, AppError> {
-    let bank = s.platform.export_bank(&parse_exam_id(&id)?, q.version).await?;
+    let bank = s.platform.authoring().export_bank(&parse_exam_id(&id)?, q.version).await?;
     Ok(download("text/plain; charset=utf-8", &bank.title, "gift.txt", exam_domain::export::gift(&bank)))
 }
 
 async fn export_xml(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> Result<Response, AppError> {
-    let bank = s.platform.export_bank(&parse_exam_id(&id)?, q.version).await?;
+    let bank = s.platform.authoring().export_bank(&parse_exam_id(&id)?, q.version).await?;
     Ok(download("application/xml; charset=utf-8", &bank.title, "moodle.xml", exam_domain::export::moodle_xml(&bank)))
 }
 
@@ -193,7 +195,7 @@ async fn list_submissions(State(s): State<AppState>, Path(id): Path<String>) -> 
 }
 
 async fn paper(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ExamPaper>, AppError> {
-    Ok(Json(s.platform.paper(&parse_exam_id(&id)?).await?))
+    Ok(Json(s.platform.attempts().paper(&parse_exam_id(&id)?).await?))
 }
 
 #[derive(Deserialize)]
@@ -203,21 +205,11 @@ struct SubmitBody {
     answers: BTreeMap<String, String>,
 }
 
-#[derive(Serialize)]
-struct SubmitResponse {
-    score: u32,
-    total: u32,
-    percent: f64,
-    passed: bool,
-    attempt: u32,
-    results: Vec<exam_domain::QuestionResult>,
-}
-
 async fn submit(
     State(s): State<AppState>,
     Path(id): Path<String>,
     body: Result<Json<SubmitBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<SubmitResponse>, AppError> {
+) -> Result<Json<exam_domain::StudentReport>, AppError> {
     let id = parse_exam_id(&id)?;
     let Json(body) = body.map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()))?;
     let student = Student::parse(&body.student).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "student", e.to_string()))?;
@@ -227,15 +219,9 @@ async fn submit(
         let o = OptionId::parse(&o).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "answers", format!("{o:?}: {e}")))?;
         answers.insert(q, o);
     }
-    let r = s.platform.submit(&id, student, answers).await?;
-    Ok(Json(SubmitResponse {
-        score: r.report.score,
-        total: r.report.total,
-        percent: r.report.percent,
-        passed: r.report.passed,
-        attempt: r.attempt,
-        results: r.report.results,
-    }))
+    let done = s.platform.attempts().submit_answers(&id, student, answers).await?;
+    // What the review policy lets the student see now (see `StudentReport`).
+    Ok(Json(done.report))
 }
 
 #[derive(Serialize)]
@@ -338,7 +324,7 @@ async fn create_exam(
             .map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, format!("Cannot read the upload: {e}")))?;
         drop(path);
         tracing::info!(file.name = %file_name, file.bytes = size, "question bank received");
-        let summary = s.platform.import_exam(fields.remove("title"), &file_name, &bytes).await?;
+        let summary = s.platform.authoring().import_exam(fields.remove("title"), &file_name, &bytes).await?;
         if wants_html {
             return Ok(Redirect::to(&format!("/teacher/exams/{}", summary.id)).into_response());
         }
@@ -351,7 +337,8 @@ async fn create_exam(
     )
     .map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, e.field, e.to_string()))?;
     tracing::info!(file.name = %file_name, file.bytes = size, ?params, "upload received");
-    let summary = s.platform.create_exam(NewExam { title: fields.remove("title"), file_name, params, file: path.to_path_buf() }).await?;
+    let summary =
+        s.platform.authoring().create_exam(NewExam { title: fields.remove("title"), file_name, params, file: path.to_path_buf() }).await?;
     drop(path);
     // A plain HTML form post (no JavaScript) lands on the exam's page instead of raw JSON.
     if wants_html {

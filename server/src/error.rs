@@ -11,22 +11,22 @@ use serde::Serialize;
 pub struct AppError {
     pub status: StatusCode,
     pub message: String,
-    pub field: Option<&'static str>,
+    pub field: Option<String>,
 }
 
 #[derive(Serialize)]
 struct Body<'a> {
     error: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'static str>,
+    field: Option<&'a str>,
 }
 
 impl AppError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         AppError { status, message: message.into(), field: None }
     }
-    pub fn field(status: StatusCode, field: &'static str, message: impl Into<String>) -> Self {
-        AppError { status, message: message.into(), field: Some(field) }
+    pub fn field(status: StatusCode, field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError { status, message: message.into(), field: Some(field.into()) }
     }
 }
 
@@ -35,7 +35,8 @@ impl From<ServiceError> for AppError {
         match e {
             ServiceError::NotFound(_) => AppError::new(StatusCode::NOT_FOUND, e.to_string()),
             ServiceError::Invalid { field, message } => {
-                AppError::field(StatusCode::UNPROCESSABLE_ENTITY, field, format!("{field}: {message}"))
+                let message = format!("{field}: {message}");
+                AppError::field(StatusCode::UNPROCESSABLE_ENTITY, field, message)
             }
             ServiceError::Conflict(m) => AppError::new(StatusCode::CONFLICT, m),
             ServiceError::Unavailable(m) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, m),
@@ -48,6 +49,6 @@ impl IntoResponse for AppError {
         if self.status.is_server_error() {
             tracing::warn!(status = self.status.as_u16(), error = %self.message, "request failed");
         }
-        (self.status, Json(Body { error: &self.message, field: self.field })).into_response()
+        (self.status, Json(Body { error: &self.message, field: self.field.as_deref() })).into_response()
     }
 }

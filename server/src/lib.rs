@@ -8,6 +8,7 @@
 pub mod api;
 pub mod error;
 pub mod settings;
+pub mod sittings;
 pub mod state;
 pub mod ws;
 
@@ -63,9 +64,16 @@ impl Application {
         let platform = Platform::new(
             store.clone(),
             bus.clone(),
-            PlatformConfig { announcements_topic: settings.announcements_topic.clone(), pass_mark: settings.pass_mark, generation },
+            PlatformConfig {
+                announcements_topic: settings.announcements_topic.clone(),
+                pass_mark: settings.pass_mark,
+                generation,
+                clock: Arc::new(exam_core::clock::SystemClock),
+            },
         );
         tasks.push(platform.start().await?);
+        // Every replica submits expired attempts, also those no browser is connected to.
+        tasks.push(platform.spawn_sweeper(settings.sweep_interval));
         // Uploads whose notification we sent ourselves but whose generation was interrupted
         // by a restart are announced again (the pipeline is idempotent).
         if let Some(notifier) = &backends.notifier {

@@ -32,6 +32,8 @@ pub struct Settings {
     pub extract_budget: Duration,
     /// `EXAM_GENERATOR_CONCURRENCY` (default 2): documents processed at once in-process.
     pub generator_concurrency: usize,
+    /// `EXAM_SWEEP_SECS` (default 2): how often expired attempts are looked for and submitted.
+    pub sweep_interval: Duration,
     /// `EXAM_SPOOL_DIR` (default: the system temp dir): where uploads are buffered on disk.
     pub spool_dir: PathBuf,
     /// Store and bus selection (`S3_*`, `KAFKA_*`, `EXAM_STORE`, `EXAM_NOTIFY_UPLOADS`);
@@ -58,6 +60,7 @@ impl Default for Settings {
             pass_mark: PassMark::default(),
             extract_budget: Duration::from_secs(60),
             generator_concurrency: 2,
+            sweep_interval: Duration::from_secs(2),
             spool_dir: std::env::temp_dir(),
             backends: None,
             embedded_generator: None,
@@ -112,6 +115,12 @@ impl Settings {
         }
         if let Some(n) = parse::<usize>("EXAM_GENERATOR_CONCURRENCY")? {
             s.generator_concurrency = n.max(1);
+        }
+        if let Some(secs) = parse::<u64>("EXAM_SWEEP_SECS")? {
+            if secs == 0 || secs > 3600 {
+                bail!("EXAM_SWEEP_SECS must be between 1 and 3600");
+            }
+            s.sweep_interval = Duration::from_secs(secs);
         }
         if let Some(v) = var("EXAM_SPOOL_DIR") {
             s.spool_dir = v.into();

@@ -7,8 +7,9 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use exam_domain::Student;
 use exam_domain::attempt::{ClientMsg, ServerMsg};
+use exam_domain::sitting::format_time;
+use exam_domain::{AttemptState, Student};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
@@ -69,8 +70,8 @@ pub async fn attempt(
 ) -> Result<Response, AppError> {
     let id = parse_exam_id(&id)?;
     let student = Student::parse(&q.student).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "student", e.to_string()))?;
-    // Fail before upgrading, so the browser gets a readable HTTP error.
-    let state = s.platform.open_attempt(&id, student).await?;
+    // Fail before upgrading, so the browser gets a readable HTTP error (window, attempts).
+    let state = s.platform.attempts().open(&id, student).await?;
     let ws = ws.map_err(|e| AppError::new(e.status(), e.body_text()))?;
     Ok(ws.on_upgrade(move |socket| attempt_session(socket, s, state)))
 }
@@ -79,33 +80,106 @@ fn frame(msg: &ServerMsg) -> Message {
     Message::Text(Utf8Bytes::from(serde_json::to_string(msg).unwrap_or_else(|_| r#"{"type":"error","message":"internal error"}"#.into())))
 }
 
-async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: exam_core::service::AttemptState) {
-    let resumed = ServerMsg::Resumed { attempt: state.attempt, version: state.version, answers: state.answers.clone() };
+/// How often a session checks its deadline (extensions, close, time up).
+const DEADLINE_CHECK: Duration = Duration::from_secs(1);
+
+fn result_frame(done: &exam_core::service::Submitted) -> Message {
+    frame(&ServerMsg::Result { attempt: done.record.attempt, report: done.report.clone() })
+}
+
+async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: AttemptState) {
+    let attempts = s.platform.attempts();
+    // An attempt whose time ran out while the student was away is submitted now.
+    match attempts.expire_if_due(&state).await {
+        Ok(Some(done)) => {
+            let _ = socket.send(result_frame(&done)).await;
+            let _ = socket.send(Message::Close(None)).await;
+            return;
+        }
+        Ok(None) => {}
+        Err(e) => {
+            let _ = socket.send(frame(&ServerMsg::Error { message: e.to_string() })).await;
+            return;
+        }
+    }
+    let Ok(paper) = attempts.attempt_paper(&state).await else {
+        let _ = socket.send(frame(&ServerMsg::Error { message: "This exam is no longer available.".into() })).await;
+        return;
+    };
+    let mut deadline = attempts.deadline(&state).await.ok().flatten();
+    let resumed = ServerMsg::Resumed {
+        attempt: state.attempt,
+        version: state.version,
+        answers: state.answers.clone(),
+        deadline: deadline.map(format_time),
+        server_time: format_time(attempts.now()),
+        question_order: paper.questions.iter().map(|q| q.id.clone()).collect(),
+        option_order: paper.questions.iter().map(|q| (q.id.clone(), q.options.iter().map(|o| o.id.clone()).collect())).collect(),
+    };
+    drop(paper);
     if socket.send(frame(&resumed)).await.is_err() {
         return;
     }
-    while let Some(Ok(msg)) = socket.next().await {
-        let text = match msg {
-            Message::Text(t) => t,
-            Message::Close(_) => break,
-            _ => continue,
-        };
-        let reply = match serde_json::from_str::<ClientMsg>(&text) {
-            Err(e) => ServerMsg::Error { message: format!("Unreadable message: {e}") },
-            Ok(ClientMsg::Answer { question_id, option_id }) => {
-                match s.platform.save_answer(&mut state, question_id.clone(), option_id.clone()).await {
-                    Ok(()) => ServerMsg::Saved { question_id, option_id },
-                    Err(e) => ServerMsg::Error { message: e.to_string() },
+    let mut check = tokio::time::interval(DEADLINE_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    check.tick().await;
+    loop {
+        let reply = tokio::select! {
+            msg = socket.next() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => continue,
+                };
+                match serde_json::from_str::<ClientMsg>(&text) {
+                    Err(e) => ServerMsg::Error { message: format!("Unreadable message: {e}") },
+                    Ok(ClientMsg::Answer { question_id, option_id }) => {
+                        match attempts.save_answer(&mut state, question_id.clone(), option_id.clone()).await {
+                            Ok(()) => ServerMsg::Saved { question_id, option_id },
+                            Err(e) => ServerMsg::Error { message: e.to_string() },
+                        }
+                    }
+                    Ok(ClientMsg::Submit) => {
+                        // Past deadline + grace the server submits what was saved, as it would without the student.
+                        let due = attempts.expire_if_due(&state).await;
+                        let done = match due {
+                            Ok(Some(done)) => Ok(done),
+                            // The page submits by itself when its countdown reaches zero: a
+                            // submission after the deadline counts as submitted for time.
+                            Ok(None) => {
+                                let late = attempts.deadline(&state).await.ok().flatten().is_some_and(|d| attempts.now() >= d);
+                                attempts.submit(&state, Default::default(), late).await
+                            }
+                            Err(e) => Err(e),
+                        };
+                        match done {
+                            Ok(done) => {
+                                let _ = socket.send(result_frame(&done)).await;
+                                let _ = socket.send(Message::Close(None)).await;
+                                return;
+                            }
+                            Err(e) => ServerMsg::Error { message: e.to_string() },
+                        }
+                    }
                 }
             }
-            Ok(ClientMsg::Submit) => match s.platform.submit_attempt(&state).await {
-                Ok(record) => {
-                    let _ = socket.send(frame(&ServerMsg::Result { attempt: record.attempt, report: record.report })).await;
-                    let _ = socket.send(Message::Close(None)).await;
-                    return;
+            _ = check.tick() => {
+                match attempts.expire_if_due(&state).await {
+                    Ok(Some(done)) => {
+                        let _ = socket.send(result_frame(&done)).await;
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "deadline check failed; will retry"),
                 }
-                Err(e) => ServerMsg::Error { message: e.to_string() },
-            },
+                let now = attempts.deadline(&state).await.ok().flatten();
+                if now == deadline {
+                    continue;
+                }
+                deadline = now;
+                ServerMsg::Deadline { deadline: deadline.map(format_time), server_time: format_time(attempts.now()) }
+            }
         };
         if socket.send(frame(&reply)).await.is_err() {
             break;

@@ -114,8 +114,9 @@ async fn teacher_uploads_reviews_publishes_and_sees_a_student_submit() {
 
     let sub = live.until(|f| f["type"] == "submission").await;
     assert_eq!(sub["exam_id"], id.as_str());
-    assert_eq!(sub["student"], "Ada Lovelace");
-    assert_eq!((sub["score"].as_u64(), sub["total"].as_u64()), (Some(7), Some(8)));
+    // The live feed reaches every browser: it says results changed, never who scored what.
+    assert!(sub.get("student").is_none() && sub.get("score").is_none(), "{sub}");
+    assert_eq!(sub["attempt"], 1);
 
     // A second attempt never overwrites the first.
     let (_, second) = app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": "ada lovelace ", "answers": {}})).await;

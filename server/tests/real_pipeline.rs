@@ -130,7 +130,7 @@ async fn upload_to_graded_submission_over_kafka_and_s3() {
     let answers: serde_json::Map<String, Value> = bank.questions.iter().map(|q| (q.id.to_string(), json!(q.correct_option))).collect();
     let (status, result) = app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": "Ada", "answers": answers})).await;
     assert_eq!((status, result["score"].as_u64()), (200, Some(4)));
-    live.until(|f| f["type"] == "submission" && f["student"] == "Ada").await;
+    live.until(|f| f["type"] == "submission" && f["exam_id"] == id.as_str()).await;
 
     eprintln!("step 7");
     // 7. The broker goes away while a student submits: the submission is stored, the answer

@@ -1,8 +1,12 @@
 //! One module per page.
 
+pub mod charts;
 pub mod home;
 pub mod results;
 pub mod review;
+pub mod settings;
+pub mod sitting;
+pub mod statistics;
 pub mod student;
 pub mod take;
 pub mod teacher;

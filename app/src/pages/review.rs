@@ -150,6 +150,11 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
                                 </ActionForm>
                             })}
                             <a class="button" href=results>{format!("Results ({})", s.submissions)}</a>
+                            <nav class="exam-links" aria-label="How the exam is sat">
+                                <a class="button" href=format!("/teacher/exams/{id}/settings")>"Settings"</a>
+                                <a class="button" href=format!("/teacher/exams/{id}/sitting")>"Sitting"</a>
+                                <a class="button" href=format!("/teacher/exams/{id}/statistics")>"Statistics"</a>
+                            </nav>
                         </div>
                         <p class="exports">
                             "Export for Moodle: "
@@ -196,6 +201,16 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
             }
         }}
     }
+}
+
+/// Below this confidence a generated question is shown among the ones to check first.
+const WEAK_CONFIDENCE: f32 = 0.5;
+
+/// Whether a question deserves a look before the others: flagged by the validator, or
+/// generated with low confidence. Weak cards are marked, not moved: the list is the exam's order,
+/// which the teacher edits with the move buttons.
+fn is_weak(q: &Question) -> bool {
+    !q.flags.is_empty() || q.confidence.is_some_and(|c| c < WEAK_CONFIDENCE)
 }
 
 /// Reports a card action's outcome: on success bump the list, say what happened and focus
@@ -268,6 +283,9 @@ fn QuestionCard(
     let heading_id = format!("card-{number}");
     let correct = q.correct_option.clone();
     let flags = q.flags.clone();
+    let weak = is_weak(&q);
+    let confidence = q.confidence.map(|c| format!("Confidence {:.0} %", c * 100.0));
+    let rationale = q.rationale.clone();
     // The fields every card form sends (a `Copy` closure: each form's children own one).
     let ids = StoredValue::new((exam_id, qid.clone()));
     let hidden = move || {
@@ -279,12 +297,14 @@ fn QuestionCard(
         }
     };
     view! {
-        <li class="card question" class:flagged=!flags.is_empty() data-question-id=qid.clone() aria-labelledby=heading_id.clone()>
+        <li class="card question" class:flagged=!flags.is_empty() class:weak=weak data-question-id=qid.clone() aria-labelledby=heading_id.clone()>
             <h2 class="q-head" id=heading_id.clone() tabindex="-1">
                 <span class="q-number">{format!("Question {number}")}</span>
                 " "
                 <span class="kind">{kind}</span>
+                {confidence.map(|c| view! { " " <span class="confidence">{c}</span> })}
             </h2>
+            {rationale.map(|r| view! { <p class="rationale"><strong>"Why this question: "</strong>{r}</p> })}
             {(!flags.is_empty()).then(|| view! {
                 <div class="flags" role="note" aria-label="Flagged by the validator">
                     <p><strong>"⚠ Check this question:"</strong></p>

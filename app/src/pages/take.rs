@@ -2,12 +2,16 @@
 //!
 //! Answers are sent as they are chosen and marked "saved" only when the server confirms it
 //! stored them. The student's name is kept in localStorage, so a reload reconnects and the
-//! server's `resumed` frame restores every saved answer. The answer key arrives only in the
-//! `result` frame, after submission.
+//! server's `resumed` frame restores every saved answer, the attempt's question order and its
+//! deadline. Before an attempt starts the page shows the student's standing (window, attempts
+//! left, earlier results as the review policy allows). A timed attempt counts down in server
+//! time; at zero the page submits, and the server submits anyway if the page is gone. The
+//! answer key arrives only in the `result` frame, and only if the review policy allows it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use exam_domain::{ExamPaper, GradeReport, OptionId, PaperQuestion, QuestionId};
+use exam_domain::sitting::{ReviewWhen, StudentReport, WindowState};
+use exam_domain::{ExamPaper, OptionId, PaperQuestion, QuestionId, StudentStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -18,12 +22,16 @@ use crate::server_fns::{load_exam_paper, message};
 pub enum Phase {
     /// Waiting for the student's name.
     Name,
+    /// Loading the student's standing.
+    Checking,
+    /// The standing is shown; an attempt can be started if it allows.
+    Standing(Box<StudentStatus>),
     Connecting,
     Taking,
     Submitting,
     Done {
         attempt: u32,
-        report: GradeReport,
+        report: Box<StudentReport>,
     },
 }
 
@@ -47,6 +55,43 @@ pub struct TakeState {
     pub questions: RwSignal<Vec<PaperQuestion>>,
     /// Set when the attempt continues on an older version than the page first showed.
     pub older_version: RwSignal<bool>,
+    /// The attempt's deadline (ms since the epoch, server clock); `None` when untimed.
+    pub deadline_ms: RwSignal<Option<f64>>,
+    /// Server clock minus browser clock, ms (from the frame that carried `server_time`).
+    pub clock_offset_ms: RwSignal<f64>,
+    /// The browser's clock, ticking once a second while an attempt is timed.
+    pub now_ms: RwSignal<f64>,
+    /// The canonical paper, to re-order per attempt.
+    pub canonical: RwSignal<Vec<PaperQuestion>>,
+}
+
+impl TakeState {
+    /// Milliseconds left, in server time; `None` when untimed.
+    pub fn ms_left(&self) -> Option<f64> {
+        self.deadline_ms.get().map(|d| d - (self.now_ms.get() + self.clock_offset_ms.get_untracked()))
+    }
+}
+
+/// `mm:ss`, or `h:mm:ss` from an hour.
+pub fn clock_text(ms: f64) -> String {
+    let secs = (ms / 1000.0).ceil().max(0.0) as u64;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m:02}:{s:02}") }
+}
+
+/// The questions in an attempt's order (ids missing from the orders keep their place after).
+pub fn ordered(
+    questions: &[PaperQuestion],
+    q_order: &[QuestionId],
+    o_order: &std::collections::BTreeMap<QuestionId, Vec<OptionId>>,
+) -> Vec<PaperQuestion> {
+    let paper = ExamPaper {
+        exam_id: exam_domain::ExamId::parse("x").expect("valid id"),
+        version: 0,
+        title: String::new(),
+        questions: questions.to_vec(),
+    };
+    paper.in_order(q_order, o_order).questions
 }
 
 #[component]
@@ -68,6 +113,10 @@ pub fn TakeExam() -> impl IntoView {
         version: RwSignal::new(0),
         questions: RwSignal::new(Vec::new()),
         older_version: RwSignal::new(false),
+        deadline_ms: RwSignal::new(None),
+        clock_offset_ms: RwSignal::new(0.0),
+        now_ms: RwSignal::new(0.0),
+        canonical: RwSignal::new(Vec::new()),
     };
     view! {
         <main class="page narrow">
@@ -92,6 +141,7 @@ fn Exam(paper: ExamPaper, st: TakeState) -> impl IntoView {
     st.total.set(paper.questions.len());
     st.version.set(paper.version);
     let n = paper.questions.len();
+    st.canonical.set(paper.questions.clone());
     st.questions.set(paper.questions);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| client::resume_if_known(st));
@@ -101,14 +151,17 @@ fn Exam(paper: ExamPaper, st: TakeState) -> impl IntoView {
         {move || st.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {move || match st.phase.get() {
             Phase::Name => view! { <NameForm st n /> }.into_any(),
+            Phase::Checking => view! { <p role="status">"Looking up your attempts…"</p> }.into_any(),
+            Phase::Standing(status) => view! { <Standing st status=*status /> }.into_any(),
             Phase::Connecting => view! { <p role="status">"Opening your attempt…"</p> }.into_any(),
             Phase::Taking | Phase::Submitting => view! {
                 {st.older_version.get_untracked().then(|| view! {
                     <p class="hint" role="note">"You started this attempt before the exam was updated; it continues with the questions you started on."</p>
                 })}
+                <Countdown st />
                 <Questions st questions=st.questions />
             }.into_any(),
-            Phase::Done { attempt, report } => view! { <Report attempt report student=st.student.get_untracked() /> }.into_any(),
+            Phase::Done { attempt, report } => view! { <Report attempt report=*report st /> }.into_any(),
         }}
     }
 }
@@ -160,11 +213,13 @@ fn Questions(st: TakeState, questions: RwSignal<Vec<PaperQuestion>>) -> impl Int
         st.index.set(i.min(n.saturating_sub(1)));
     };
     let submit = move |_| {
+        // Unanswered questions: the first click asks, the second ("Submit anyway") submits.
         if unanswered() > 0 && !st.confirm_submit.get_untracked() {
             st.confirm_submit.set(true);
+        } else {
+            #[cfg(feature = "hydrate")]
+            client::submit(st);
         }
-        #[cfg(feature = "hydrate")]
-        client::submit(st);
     };
     view! {
         <section class="taking" aria-labelledby="q-prompt">
@@ -256,29 +311,172 @@ fn QuestionView(q: PaperQuestion, st: TakeState) -> impl IntoView {
     }
 }
 
+/// The time left, counted in server time. Announced to screen readers at 5, 1 and 0 minutes
+/// only (a live region updating every second would be noise).
 #[component]
-fn Report(attempt: u32, report: GradeReport, student: String) -> impl IntoView {
+fn Countdown(st: TakeState) -> impl IntoView {
+    let left = move || st.ms_left();
+    let announce = move || {
+        left().map(|ms| match (ms / 1000.0).ceil() as i64 {
+            s if s <= 0 => "Time is up.".to_owned(),
+            s if s <= 60 => "Less than one minute left.".to_owned(),
+            s if s <= 300 => "Less than five minutes left.".to_owned(),
+            _ => String::new(),
+        })
+    };
     view! {
-        <section class="card score" aria-labelledby="score-h">
-            <h2 id="score-h">{if report.passed { "Passed" } else { "Not passed" }}</h2>
-            <p class="big">{format!("{} / {}", report.score, report.total)}<span>{format!(" · {:.1} %", report.percent)}</span></p>
-            <p>{format!("{student}, attempt {attempt}. Pass mark: {} %.", report.pass_mark)}</p>
+        {move || left().map(|ms| view! {
+            <div class="countdown" class:warning=move || ms <= 60_000.0 class:over=move || ms <= 0.0>
+                <span class="label">"Time left"</span>
+                <span class="time" role="timer" aria-label="Time left">{clock_text(ms)}</span>
+            </div>
+        })}
+        <p class="sr-only" aria-live="assertive">{announce}</p>
+    }
+}
+
+fn window_text(w: &WindowState) -> String {
+    match w {
+        WindowState::NotYetOpen { opens_at } => format!("Opens at {} (UTC).", short_time(opens_at)),
+        WindowState::Open { closes_at: Some(c) } => format!("Open until {} (UTC).", short_time(c)),
+        WindowState::Open { closes_at: None } => "Open.".to_owned(),
+        WindowState::Closed { closed_at } => format!("Closed at {} (UTC).", short_time(closed_at)),
+    }
+}
+
+/// `2026-12-01T09:30:00.000Z` → `2026-12-01 09:30`.
+pub fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..16).map(|s| s.replace('T', " ")).unwrap_or_else(|| rfc3339.to_owned())
+}
+
+/// The student's standing before an attempt: window, limit, attempts, earlier results.
+#[component]
+fn Standing(st: TakeState, status: StudentStatus) -> impl IntoView {
+    let attempts = match (status.attempts_allowed, status.attempts_left) {
+        (Some(max), Some(left)) => format!("Attempts: {} of {max} used, {left} left.", status.attempts_used),
+        _ => format!("Attempts: {} used, no limit.", status.attempts_used),
+    };
+    let limit = status.time_limit_secs.map(|s| format!("Time limit: {}.", minutes_text(s)));
+    let why_not = (!status.can_start).then(|| match &status.window {
+        WindowState::NotYetOpen { .. } => "The exam is not open yet.",
+        WindowState::Closed { .. } => "The exam is closed; no new attempts can be started.",
+        WindowState::Open { .. } if status.attempts_left == Some(0) => "You have used all your attempts.",
+        _ => "",
+    });
+    let next = status.attempts_used + 1;
+    let start = move |_| {
+        #[cfg(feature = "hydrate")]
+        client::connect(st, 0);
+    };
+    let kept = status.kept_attempt;
+    view! {
+        <section class="card standing" aria-labelledby="standing-h">
+            <h2 id="standing-h">{format!("Hello, {}", st.student.get_untracked())}</h2>
+            <ul class="facts">
+                <li>{window_text(&status.window)}</li>
+                {limit.map(|l| view! { <li>{l}</li> })}
+                <li>{attempts}</li>
+            </ul>
+            {why_not.filter(|w| !w.is_empty()).map(|w| view! { <p class="warning" role="status">{w}</p> })}
+            {status.can_start.then(|| view! {
+                <div class="actions">
+                    <button type="button" class="primary" on:click=start>
+                        {if next == 1 { "Start the exam".to_owned() } else { format!("Start attempt {next}") }}
+                    </button>
+                </div>
+                {status.time_limit_secs.map(|_| view! { <p class="hint">"The clock starts when you press the button and keeps running if you close the page."</p> })}
+            })}
         </section>
-        <h2>"Your answers"</h2>
-        <ol class="questions">
-            {report.results.into_iter().map(|r| view! {
-                <li class="card question" class:right=r.is_correct class:wrong=!r.is_correct>
-                    <p class="verdict">{if r.is_correct { "✓ Correct" } else { "✗ Incorrect" }}</p>
-                    <p class="prompt">{r.question}</p>
-                    <p>"Your answer: " <strong>{r.chosen_text.unwrap_or_else(|| "(not answered)".into())}</strong></p>
-                    {(!r.is_correct).then(|| view! { <p>"Correct answer: " <strong>{r.correct_text.clone()}</strong></p> })}
-                    {r.source.map(|s| view! {
-                        <blockquote class="source"><span class="page">{format!("Page {}", s.page)}</span>" “"{s.quote}"”"</blockquote>
-                    })}
-                </li>
+        {(!status.results.is_empty()).then(|| view! {
+            <h2>"Your submissions"</h2>
+            {status.results.into_iter().rev().map(|r| view! {
+                <ReportCard report=r.clone() kept=kept == Some(r.attempt) />
             }).collect_view()}
-        </ol>
-        <p><a href="/exams">"Back to all exams"</a></p>
+        })}
+    }
+}
+
+fn minutes_text(secs: u32) -> String {
+    if secs.is_multiple_of(60) { format!("{} min", secs / 60) } else { format!("{} min {} s", secs / 60, secs % 60) }
+}
+
+fn release_text(r: &StudentReport) -> &'static str {
+    match r.available {
+        ReviewWhen::AfterClose => "Your result will be shown here after the exam closes.",
+        ReviewWhen::OnRelease => "Your result will be shown here when your teacher releases results.",
+        ReviewWhen::Immediately => "",
+    }
+}
+
+/// One submission as the review policy allows: only that it was received, the score, the
+/// student's answers, or everything with the key.
+#[component]
+fn ReportCard(report: StudentReport, #[prop(optional)] kept: bool) -> impl IntoView {
+    let label = format!("Attempt {}", report.attempt);
+    let auto = report.auto_submitted.then(|| {
+        view! {
+            <p class="notice" role="status">"Time ran out: your saved answers were submitted automatically."</p>
+        }
+    });
+    let heading = match (report.released, report.passed) {
+        (false, _) => "Submitted",
+        (true, Some(true)) => "Passed",
+        (true, _) => "Not passed",
+    };
+    let body = if !report.released {
+        view! { <p>{format!("Attempt {}: your answers were submitted. ", report.attempt)} {release_text(&report)}</p> }.into_any()
+    } else {
+        view! {
+            <p class="big">{format!("{} / {}", report.score.unwrap_or(0), report.total.unwrap_or(0))}<span>{format!(" · {:.1} %", report.percent.unwrap_or(0.0))}</span></p>
+            <p>{format!("Attempt {}. Pass mark: {} %.", report.attempt, report.pass_mark.unwrap_or(0))}
+                {kept.then(|| view! { <span class="badge">" This attempt counts for your grade."</span> })}
+            </p>
+        }.into_any()
+    };
+    view! {
+        <section class="card score" aria-label=label>
+            <h2>{heading}</h2>
+            {auto}
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn Report(attempt: u32, report: StudentReport, st: TakeState) -> impl IntoView {
+    let student = st.student.get_untracked();
+    let again = move |_| {
+        #[cfg(feature = "hydrate")]
+        client::check(st);
+    };
+    let results = report.results.clone();
+    let released = report.released;
+    view! {
+        <p class="lead">{format!("{student}, attempt {attempt} is submitted.")}</p>
+        <ReportCard report=report />
+        {(released && !results.is_empty()).then(|| view! {
+            <h2>"Your answers"</h2>
+            <ol class="questions">
+                {results.into_iter().map(|r| {
+                    let verdict = r.is_correct.map(|c| if c { "✓ Correct" } else { "✗ Incorrect" });
+                    view! {
+                        <li class="card question" class:right=r.is_correct == Some(true) class:wrong=r.is_correct == Some(false)>
+                            {verdict.map(|v| view! { <p class="verdict">{v}</p> })}
+                            <p class="prompt">{r.question}</p>
+                            <p>"Your answer: " <strong>{r.chosen_text.unwrap_or_else(|| "(not answered)".into())}</strong></p>
+                            {(r.is_correct == Some(false)).then(|| r.correct_text.clone()).flatten().map(|c| view! { <p>"Correct answer: " <strong>{c}</strong></p> })}
+                            {r.source.map(|s| view! {
+                                <blockquote class="source"><span class="page">{format!("Page {}", s.page)}</span>" “"{s.quote}"”"</blockquote>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        })}
+        <div class="actions">
+            <button type="button" on:click=again>"See your attempts"</button>
+            <a href="/exams">"Back to all exams"</a>
+        </div>
     }
 }
 
@@ -294,24 +492,91 @@ mod client {
     use wasm_bindgen::closure::Closure;
     use web_sys::{MessageEvent, WebSocket};
 
+    use leptos::leptos_dom::helpers::IntervalHandle;
+
     use super::{Phase, TakeState};
 
     const NAME_KEY: &str = "exam-student";
 
     thread_local! {
         static SOCKET: RefCell<Option<WebSocket>> = const { RefCell::new(None) };
+        static TICKER: RefCell<Option<IntervalHandle>> = const { RefCell::new(None) };
     }
 
     fn storage() -> Option<web_sys::Storage> {
         web_sys::window()?.local_storage().ok()?
     }
 
-    /// On page load: a student who already gave a name continues where they left off.
+    /// On page load: a student who already gave a name sees their standing, and continues a
+    /// running attempt at once.
     pub fn resume_if_known(st: TakeState) {
         if let Some(name) = storage().and_then(|s| s.get_item(NAME_KEY).ok().flatten()).filter(|n| !n.trim().is_empty()) {
             st.student.set(name);
-            connect(st, 0);
+            check(st);
         }
+    }
+
+    /// Loads the student's standing; a running attempt is resumed straight away.
+    pub fn check(st: TakeState) {
+        standing(st, true, false);
+    }
+
+    /// `resume`: continue a running attempt at once; `start`: the student asked to start, so a
+    /// first attempt opens without another click.
+    fn standing(st: TakeState, resume: bool, start: bool) {
+        st.error.set(None);
+        st.phase.set(Phase::Checking);
+        let (id, name) = (st.exam_id.get_untracked(), st.student.get_untracked());
+        leptos::task::spawn_local(async move {
+            match crate::server_fns::load_status(id, name).await {
+                Ok(status) if resume && status.in_progress.is_some() => connect(st, 0),
+                Ok(status) if start && status.can_start && status.results.is_empty() => connect(st, 0),
+                Ok(status) => st.phase.set(Phase::Standing(Box::new(status))),
+                Err(e) => {
+                    st.phase.set(Phase::Name);
+                    st.error.set(Some(crate::server_fns::message(&e)));
+                }
+            }
+        });
+    }
+
+    fn parse_ms(rfc3339: &str) -> f64 {
+        js_sys::Date::parse(rfc3339)
+    }
+
+    fn set_clock(st: TakeState, deadline: Option<&str>, server_time: &str) {
+        let now = js_sys::Date::now();
+        let server = parse_ms(server_time);
+        if server.is_finite() {
+            st.clock_offset_ms.set(server - now);
+        }
+        st.now_ms.set(now);
+        st.deadline_ms.set(deadline.map(parse_ms).filter(|d| d.is_finite()));
+        TICKER.with(|t| {
+            if t.borrow().is_none() && st.deadline_ms.get_untracked().is_some() {
+                let handle = set_interval_with_handle(
+                    move || {
+                        st.now_ms.set(js_sys::Date::now());
+                        // Just past zero the page submits what is saved; the server would do so anyway
+                        // after the grace period, with or without this page.
+                        if st.phase.get_untracked() == Phase::Taking && st.ms_left().is_some_and(|ms| ms <= -500.0) {
+                            submit(st);
+                        }
+                    },
+                    Duration::from_millis(250),
+                );
+                *t.borrow_mut() = handle.ok();
+            }
+        });
+    }
+
+    fn stop_clock(st: TakeState) {
+        TICKER.with(|t| {
+            if let Some(h) = t.borrow_mut().take() {
+                h.clear();
+            }
+        });
+        st.deadline_ms.set(None);
     }
 
     pub fn start(st: TakeState) {
@@ -323,10 +588,10 @@ mod client {
         if let Some(s) = storage() {
             let _ = s.set_item(NAME_KEY, &name);
         }
-        connect(st, 0);
+        standing(st, true, true);
     }
 
-    fn connect(st: TakeState, retry: u32) {
+    pub fn connect(st: TakeState, retry: u32) {
         st.error.set(None);
         if retry == 0 {
             st.phase.set(Phase::Connecting);
@@ -348,9 +613,11 @@ mod client {
                 opened.set(true);
                 let Some(text) = e.data().as_string() else { return };
                 match serde_json::from_str::<ServerMsg>(&text) {
-                    Ok(ServerMsg::Resumed { attempt, version, answers }) => {
+                    Ok(ServerMsg::Resumed { attempt, version, answers, deadline, server_time, question_order, option_order }) => {
                         st.error.set(None);
+                        set_clock(st, deadline.as_deref(), &server_time);
                         let resume = move || {
+                            st.questions.set(super::ordered(&st.canonical.get_untracked(), &question_order, &option_order));
                             // A fresh page continues after the answered questions; a reconnect stays put.
                             let idx = if retry == 0 {
                                 answers.len().min(st.total.get_untracked().saturating_sub(1))
@@ -374,7 +641,7 @@ mod client {
                                         st.total.set(paper.questions.len());
                                         st.older_version.set(paper.version < st.version.get_untracked());
                                         st.version.set(paper.version);
-                                        st.questions.set(paper.questions);
+                                        st.canonical.set(paper.questions);
                                         resume();
                                     }
                                     Err(e) => st.error.set(Some(crate::server_fns::message(&e))),
@@ -390,9 +657,12 @@ mod client {
                             });
                         }
                     }
+                    Ok(ServerMsg::Deadline { deadline, server_time }) => set_clock(st, deadline.as_deref(), &server_time),
                     Ok(ServerMsg::Result { attempt, report }) => {
                         SOCKET.with(|s| s.borrow_mut().take());
-                        st.phase.set(Phase::Done { attempt, report });
+                        stop_clock(st);
+                        st.error.set(None);
+                        st.phase.set(Phase::Done { attempt, report: Box::new(report) });
                     }
                     Ok(ServerMsg::Error { message }) => {
                         if st.phase.get_untracked() == Phase::Submitting {
@@ -408,9 +678,11 @@ mod client {
         onmessage.forget();
         let onclose = Closure::once_into_js(move || match st.phase.get_untracked() {
             Phase::Done { .. } => {}
-            Phase::Connecting | Phase::Name if !opened.get() => {
-                st.phase.set(Phase::Name);
-                st.error.set(Some("Could not open the exam. It may have been unpublished, or the name is not valid. Try again.".into()));
+            Phase::Connecting | Phase::Name | Phase::Checking | Phase::Standing(_) if !opened.get() => {
+                // The server refused before upgrading (window closed, attempts used up, not
+                // published): the standing says why.
+                standing(st, false, false);
+                st.error.set(Some("The attempt could not be opened.".into()));
             }
             _ => {
                 st.error.set(Some("Connection lost. Reconnecting… (your saved answers are safe)".into()));

@@ -1,0 +1,64 @@
+//! A platform on a temporary directory store, the in-process bus and a manual clock: the
+//! use-cases without HTTP.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use exam_core::bus::InProcessBus;
+use exam_core::clock::ManualClock;
+use exam_core::generation::{Extractor, Generation};
+use exam_core::service::{Platform, PlatformConfig};
+use exam_core::store::FsStore;
+use exam_domain::{ExamId, PassMark};
+
+pub struct Fixture {
+    pub platform: Arc<Platform>,
+    pub clock: ManualClock,
+    pub store: Arc<FsStore>,
+    _dir: tempfile::TempDir,
+}
+
+pub const START: &str = "2026-12-01T09:00:00Z";
+
+pub async fn platform() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FsStore::open(dir.path(), "exams").await.unwrap());
+    let bus = Arc::new(InProcessBus::new(64));
+    let clock = ManualClock::at(START);
+    let generation = Arc::new(Generation::builtin(store.clone(), Extractor::InProcess, Duration::from_secs(10)));
+    let platform = Platform::new(
+        store.clone(),
+        bus,
+        PlatformConfig {
+            announcements_topic: "announcements".into(),
+            pass_mark: PassMark::default(),
+            generation,
+            clock: Arc::new(clock.clone()),
+        },
+    );
+    platform.start().await.unwrap();
+    Fixture { platform, clock, store, _dir: dir }
+}
+
+/// A bank of `n` four-option questions; the correct answer of each is its first option ("a").
+pub fn bank_json(n: usize) -> Vec<u8> {
+    let qs: Vec<serde_json::Value> = (1..=n)
+        .map(|i| serde_json::json!({"question": format!("Question {i}?"), "options": [format!("right {i}"), "w1", "w2", "w3"], "correct_answer": format!("right {i}")}))
+        .collect();
+    serde_json::to_vec(&qs).unwrap()
+}
+
+impl Fixture {
+    /// Imports and publishes an exam of `n` questions.
+    pub async fn published(&self, n: usize) -> ExamId {
+        let exam = self.platform.authoring().import_exam(Some("Sitting".into()), "bank.json", &bank_json(n)).await.unwrap();
+        self.platform.authoring().publish(&exam.id).await.unwrap();
+        exam.id
+    }
+
+    pub async fn settings(&self, id: &ExamId, body: serde_json::Value) {
+        self.platform.put_settings(id, &body).await.unwrap();
+    }
+}
