@@ -266,13 +266,7 @@ pub async fn start_gateway(kafka: &Kafka, s3: &S3, spool: &Path) -> (Proc, Strin
         .env("LEPTOS_SITE_ROOT", spool.join("site"))
         .env("EXAM_SPOOL_DIR", spool)
         // s3s-fs has no bucket notifications: the gateway plays that part (the opt-in switch).
-        .env("EXAM_NOTIFY_UPLOADS", "true")
-        // OPEN DEFECT (see ARCHITECTURE.md, Known limits): with the deadline sweeper running every
-        // 2 s, the broker-outage step of `upload_to_graded_submission_over_kafka_and_s3` does not
-        // find the upload made while the broker was down on the topic after the restart. Cause
-        // not found yet. The sweeper is exercised by `server/tests/sittings.rs`; here it runs
-        // rarely until the defect is understood.
-        .env("EXAM_SWEEP_SECS", "3600");
+        .env("EXAM_NOTIFY_UPLOADS", "true");
     let child = quiet(&mut cmd, "gateway").spawn().expect("gateway starts");
     let base = format!("127.0.0.1:{port}");
     wait_for_http(&format!("http://{base}/healthz"), "gateway").await;
