@@ -395,12 +395,7 @@ impl Attempts {
         let window = sitting.window(now);
         let refs: Vec<&SubmissionRecord> = subs.iter().collect();
         let kept_attempt = if visible { kept_submission(&refs, rules.settings.grade).map(|i| subs[i].attempt) } else { None };
-        let time_limit_secs = sitting.time_limit_secs().map(|limit| {
-            let o = sitting.student;
-            let secs = (f64::from(limit) * o.and_then(|o| o.time_multiplier).unwrap_or(1.0)).round() as u64
-                + u64::from(o.map_or(0, |o| o.extra_time_secs));
-            u32::try_from(secs).unwrap_or(u32::MAX)
-        });
+        let time_limit_secs = sitting.time_limit_secs().map(|limit| u32::try_from(sitting.with_accommodations(limit)).unwrap_or(u32::MAX));
         let attempts_left = allowed.map(|a| a.saturating_sub(used));
         Ok(StudentStatus {
             exam_id: id.clone(),

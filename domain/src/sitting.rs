@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::bank::{ExamPaper, QuestionBank, QuestionKind, SourceRef};
+use crate::bank::{ExamPaper, PaperQuestion, QuestionBank, QuestionKind, SourceRef};
 use crate::ids::{ExamId, OptionId, QuestionId, Student};
 use crate::records::{AttemptState, SubmissionRecord};
 
@@ -336,15 +336,19 @@ impl Sitting<'_> {
         self.settings.time_limit_secs
     }
 
+    /// A time limit with this student's accommodations: limit × multiplier + extra time.
+    pub fn with_accommodations(&self, limit_secs: u32) -> u64 {
+        let mult = self.student.and_then(|o| o.time_multiplier).unwrap_or(1.0);
+        let extra = self.student.map_or(0, |o| o.extra_time_secs);
+        (f64::from(limit_secs) * mult).round() as u64 + u64::from(extra)
+    }
+
     /// When the attempt's time is up: start + limit × multiplier + extra time, capped by the
     /// close time. `None`: no limit and no close time.
     pub fn deadline(&self, attempt: &AttemptState) -> Option<SystemTime> {
         let by_limit = attempt.time_limit_secs.and_then(|limit| {
             let start = parse_time(&attempt.started_at)?;
-            let mult = self.student.and_then(|o| o.time_multiplier).unwrap_or(1.0);
-            let extra = self.student.map_or(0, |o| o.extra_time_secs);
-            let secs = (f64::from(limit) * mult).round() + f64::from(extra);
-            start.checked_add(Duration::from_secs_f64(secs.max(0.0)))
+            start.checked_add(Duration::from_secs(self.with_accommodations(limit)))
         });
         match (by_limit, self.closes_at()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -546,20 +550,30 @@ pub fn attempt_order(
     (questions, options)
 }
 
+/// Questions in one attempt's order. Ids not in the orders keep their canonical place after the
+/// ordered ones (an order is always complete when made by [`attempt_order`]).
+pub fn in_attempt_order(
+    mut questions: Vec<PaperQuestion>,
+    order: &[QuestionId],
+    options: &BTreeMap<QuestionId, Vec<OptionId>>,
+) -> Vec<PaperQuestion> {
+    if !order.is_empty() {
+        let pos = |id: &QuestionId| order.iter().position(|q| q == id).unwrap_or(usize::MAX);
+        questions.sort_by_key(|q| pos(&q.id));
+    }
+    for q in &mut questions {
+        if let Some(order) = options.get(&q.id) {
+            let pos = |id: &OptionId| order.iter().position(|o| o == id).unwrap_or(usize::MAX);
+            q.options.sort_by_key(|o| pos(&o.id));
+        }
+    }
+    questions
+}
+
 impl ExamPaper {
-    /// The paper in one attempt's order. Ids not in the orders keep their canonical place after
-    /// the ordered ones (an order is always complete when made by [`attempt_order`]).
+    /// The paper in one attempt's order (see [`in_attempt_order`]).
     pub fn in_order(mut self, questions: &[QuestionId], options: &BTreeMap<QuestionId, Vec<OptionId>>) -> ExamPaper {
-        if !questions.is_empty() {
-            let pos = |id: &QuestionId| questions.iter().position(|q| q == id).unwrap_or(usize::MAX);
-            self.questions.sort_by_key(|q| pos(&q.id));
-        }
-        for q in &mut self.questions {
-            if let Some(order) = options.get(&q.id) {
-                let pos = |id: &OptionId| order.iter().position(|o| o == id).unwrap_or(usize::MAX);
-                q.options.sort_by_key(|o| pos(&o.id));
-            }
-        }
+        self.questions = in_attempt_order(std::mem::take(&mut self.questions), questions, options);
         self
     }
 }

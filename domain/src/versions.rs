@@ -16,7 +16,8 @@
 //!   shows the questions the student saw.
 //! * Question ids are never reused within an exam: a regenerated question gets a fresh id, so an
 //!   answer stored for an old question can never be graded against a different one.
-//! * Editing a question clears the validator's flags on it: the teacher has looked at it.
+//! * Editing a question clears the validator's flags and the generator's confidence on it: the
+//!   teacher has looked at it (the rationale, why the sentence was chosen, stays true).
 
 use std::collections::HashSet;
 
@@ -159,7 +160,7 @@ impl Draft {
     }
 
     /// Replaces a question's text, options and correct answer. Existing options keep their ids
-    /// (by position); added options get unused letters. Clears the question's flags.
+    /// (by position); added options get unused letters. Clears the question's flags and confidence.
     pub fn edit_question(&mut self, id: &QuestionId, edit: QuestionEdit, at: String) -> Result<(), EditError> {
         let i = self.index_of(id)?;
         let q = &self.bank.questions[i];
@@ -228,6 +229,7 @@ impl Draft {
         q.options = options;
         q.explanation = edit.explanation.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
         q.flags.clear();
+        q.confidence = None;
         self.touched(at);
         Ok(())
     }
@@ -298,7 +300,7 @@ mod tests {
     fn bank() -> QuestionBank {
         let json = br#"[
             {"question": "Capital of France?", "options": ["Paris", "Rome", "Oslo"], "correct_answer": "Paris",
-             "flags": ["answer may be ambiguous"]},
+             "flags": ["answer may be ambiguous"], "confidence": 0.3},
             {"question": "The sky is green.", "options": ["True", "False"], "correct_answer": "False"},
             {"question": "2 + 2?", "options": ["3", "4"], "correct_answer": "4"}
         ]"#;
@@ -320,6 +322,7 @@ mod tests {
     #[test]
     fn editing_keeps_option_ids_by_position_adds_fresh_letters_and_clears_flags() {
         let mut d = Draft::first(bank(), "t0".into());
+        assert_eq!(d.bank.questions[0].confidence, Some(0.3));
         // Slot 1 left blank (an empty form field), two options added.
         d.edit_question(&qid("q1"), edit(" Capital of Italy? ", &["Paris", "", "Rome", "Berlin", "Madrid"], 2), "t1".into()).unwrap();
         let q = &d.bank.questions[0];
@@ -328,6 +331,7 @@ mod tests {
         assert_eq!(opts, [("a", "Paris"), ("b", "Rome"), ("c", "Berlin"), ("d", "Madrid")]);
         assert_eq!((q.correct_option.as_str(), q.correct_answer.as_str()), ("b", "Rome"));
         assert!(q.flags.is_empty());
+        assert_eq!(q.confidence, None);
         assert_eq!((d.revision, d.updated_at.as_str()), (1, "t1"));
     }
 

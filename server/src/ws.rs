@@ -83,8 +83,10 @@ fn frame(msg: &ServerMsg) -> Message {
 /// How often a session checks its deadline (extensions, close, time up).
 const DEADLINE_CHECK: Duration = Duration::from_secs(1);
 
-fn result_frame(done: &exam_core::service::Submitted) -> Message {
-    frame(&ServerMsg::Result { attempt: done.record.attempt, report: done.report.clone() })
+/// Sends the submission's `result` frame (what the review policy allows) and closes.
+async fn finish(socket: &mut WebSocket, done: &exam_core::service::Submitted) {
+    let _ = socket.send(frame(&ServerMsg::Result { attempt: done.record.attempt, report: done.report.clone() })).await;
+    let _ = socket.send(Message::Close(None)).await;
 }
 
 async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: AttemptState) {
@@ -92,9 +94,7 @@ async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: AttemptS
     // An attempt whose time ran out while the student was away is submitted now.
     match attempts.expire_if_due(&state).await {
         Ok(Some(done)) => {
-            let _ = socket.send(result_frame(&done)).await;
-            let _ = socket.send(Message::Close(None)).await;
-            return;
+            return finish(&mut socket, &done).await;
         }
         Ok(None) => {}
         Err(e) => {
@@ -154,9 +154,7 @@ async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: AttemptS
                         };
                         match done {
                             Ok(done) => {
-                                let _ = socket.send(result_frame(&done)).await;
-                                let _ = socket.send(Message::Close(None)).await;
-                                return;
+                                return finish(&mut socket, &done).await;
                             }
                             Err(e) => ServerMsg::Error { message: e.to_string() },
                         }
@@ -166,9 +164,7 @@ async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: AttemptS
             _ = check.tick() => {
                 match attempts.expire_if_due(&state).await {
                     Ok(Some(done)) => {
-                        let _ = socket.send(result_frame(&done)).await;
-                        let _ = socket.send(Message::Close(None)).await;
-                        return;
+                        return finish(&mut socket, &done).await;
                     }
                     Ok(None) => {}
                     Err(e) => tracing::warn!(error = %e, "deadline check failed; will retry"),

@@ -79,21 +79,6 @@ pub fn clock_text(ms: f64) -> String {
     if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m:02}:{s:02}") }
 }
 
-/// The questions in an attempt's order (ids missing from the orders keep their place after).
-pub fn ordered(
-    questions: &[PaperQuestion],
-    q_order: &[QuestionId],
-    o_order: &std::collections::BTreeMap<QuestionId, Vec<OptionId>>,
-) -> Vec<PaperQuestion> {
-    let paper = ExamPaper {
-        exam_id: exam_domain::ExamId::parse("x").expect("valid id"),
-        version: 0,
-        title: String::new(),
-        questions: questions.to_vec(),
-    };
-    paper.in_order(q_order, o_order).questions
-}
-
 #[component]
 pub fn TakeExam() -> impl IntoView {
     let params = use_params_map();
@@ -617,7 +602,11 @@ mod client {
                         st.error.set(None);
                         set_clock(st, deadline.as_deref(), &server_time);
                         let resume = move || {
-                            st.questions.set(super::ordered(&st.canonical.get_untracked(), &question_order, &option_order));
+                            st.questions.set(exam_domain::sitting::in_attempt_order(
+                                st.canonical.get_untracked(),
+                                &question_order,
+                                &option_order,
+                            ));
                             // A fresh page continues after the answered questions; a reconnect stays put.
                             let idx = if retry == 0 {
                                 answers.len().min(st.total.get_untracked().saturating_sub(1))
