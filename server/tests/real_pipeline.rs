@@ -135,9 +135,10 @@ async fn upload_to_graded_submission_over_kafka_and_s3() {
     eprintln!("step 7");
     // 7. The broker goes away while a student submits: the submission is stored, the answer
     //    comes back at once, and the announcement is published when the broker returns.
-    // The test's own consumer is done (steps 2–5); it is dropped before the outage. Under CPU
-    // load a librdkafka 2.12 client living through tansu's restart crashed the test process
-    // (SIGSEGV in rd_kafka_metadata_cache_find, caught with gdb), or stopped seeing the topic.
+    // The outage closes the gate in front of the broker (see `real::Kafka`). The test's own
+    // consumer is done (steps 2–5); it is dropped first: under CPU load a librdkafka 2.12
+    // client living through a broker restart once crashed the test process (SIGSEGV in
+    // rd_kafka_metadata_cache_find, caught with gdb).
     drop(uploads);
     drop(bus);
     kafka.stop().await;

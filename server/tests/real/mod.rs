@@ -131,32 +131,32 @@ fn quiet<'a>(cmd: &'a mut Command, name: &str) -> &'a mut Command {
     .kill_on_drop(true)
 }
 
+/// tansu behind a TCP gate. Clients know only the gate's port (it is also the advertised
+/// listener); an outage closes the gate, dropping every connection and refusing new ones,
+/// while the broker keeps its in-memory state. Killing tansu instead would also wipe its
+/// topics, offsets and producer ids, which no real Kafka restart does: a client reconnecting
+/// in the moment between the new broker's listener and the test re-creating the topics had
+/// its message accepted into an auto-created topic that the re-creation then replaced.
 pub struct Kafka {
     pub port: u16,
+    broker_port: u16,
     pub proc: Option<Proc>,
+    gate: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Kafka {
     pub async fn start() -> Kafka {
-        let mut k = Kafka { port: free_port(), proc: None };
-        k.restart().await;
-        k
-    }
-
-    pub fn bootstrap(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// (Re)starts the broker on the same port. Its storage is in memory, so topics are created
-    /// again each time (tansu 0.6 does not create them automatically).
-    pub async fn restart(&mut self) {
-        let url = format!("tcp://127.0.0.1:{}", self.port);
+        let mut k = Kafka { port: free_port(), broker_port: free_port(), proc: None, gate: None };
+        let url = format!("tcp://127.0.0.1:{}", k.broker_port);
+        let advertised = format!("tcp://127.0.0.1:{}", k.port);
         let child = quiet(&mut Command::new(tansu_bin()), "tansu")
-            .args(["broker", "--storage-engine", "memory://tansu/", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["broker", "--storage-engine", "memory://tansu/", "--listener-url", &url, "--advertised-listener-url", &advertised])
             .spawn()
             .expect("tansu starts");
-        self.proc = Some(Proc { child });
-        wait_for_port(self.port, "tansu").await;
+        k.proc = Some(Proc { child });
+        wait_for_port(k.broker_port, "tansu").await;
+        // tansu 0.6 does not create topics on its own before a first produce; create them
+        // before any client can reach the broker.
         for topic in [UPLOADS, ANNOUNCEMENTS] {
             let status = quiet(&mut Command::new(tansu_bin()), "tansu-topics")
                 .args(["topic", "create", topic, "--partitions", "1", "--broker", &url])
@@ -165,11 +165,53 @@ impl Kafka {
                 .expect("tansu topic create runs");
             assert!(status.success(), "creating topic {topic} failed");
         }
+        k.restart().await;
+        k
     }
 
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Ends the outage: the gate accepts connections again.
+    pub async fn restart(&mut self) {
+        if self.gate.is_some() {
+            return;
+        }
+        let listener = {
+            let mut tries = 0;
+            loop {
+                match tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
+                    Ok(l) => break l,
+                    Err(_) if tries < 100 => {
+                        tries += 1;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(e) => panic!("the Kafka gate cannot listen on {}: {e}", self.port),
+                }
+            }
+        };
+        let broker = self.broker_port;
+        self.gate = Some(tokio::spawn(async move {
+            // Dropped with the task: aborting the gate closes every connection through it.
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else { continue };
+                connections.spawn(async move {
+                    if let Ok(mut upstream) = tokio::net::TcpStream::connect(("127.0.0.1", broker)).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                    }
+                });
+                while connections.try_join_next().is_some() {}
+            }
+        }));
+    }
+
+    /// Starts an outage: every connection to the broker drops and new ones are refused.
     pub async fn stop(&mut self) {
-        if let Some(p) = self.proc.take() {
-            p.stop().await;
+        if let Some(gate) = self.gate.take() {
+            gate.abort();
+            let _ = gate.await;
         }
     }
 
