@@ -60,11 +60,14 @@ pub fn App() -> impl IntoView {
                     <A href="/exams">"Student"</A>
                 </nav>
                 <live::LiveBadge />
+                <pages::auth::AccountMenu />
             </header>
             // Async SSR: each page's data is resolved on the server before the HTML is sent, so
             // pages are complete without JavaScript (and before the WASM loads).
             <Routes fallback=|| view! { <main class="page"><h1>"Page not found"</h1><p><a href="/">"Back to the start"</a></p></main> }>
                 <Route path=path!("") view=pages::home::Home ssr=SsrMode::Async />
+                <Route path=path!("/login") view=pages::auth::Login ssr=SsrMode::Async />
+                <Route path=path!("/setup") view=pages::auth::Setup ssr=SsrMode::Async />
                 <Route path=path!("/teacher") view=pages::teacher::TeacherHome ssr=SsrMode::Async />
                 <Route path=path!("/teacher/exams/:id") view=pages::review::Review ssr=SsrMode::Async />
                 <Route path=path!("/teacher/exams/:id/results") view=pages::results::Results ssr=SsrMode::Async />

@@ -2,8 +2,9 @@
 //! provided as context by the server.
 //!
 //! Teacher functions (which return answer keys) live under `/sfn/teacher/`, student functions
-//! under `/sfn/student/`: an authentication layer protects `/sfn/teacher/*` together with the
-//! teacher routes of the HTTP API.
+//! under `/sfn/student/`. The gateway refuses `/sfn/teacher/*` to anyone not signed in as a
+//! teacher, and every teacher function checks the identity itself as well ([`owned`]), because
+//! during SSR server functions are direct calls that no middleware sees.
 
 use exam_domain::stats::ExamStatistics;
 use exam_domain::{ExamPaper, ExamSettings, ExamSummary, SittingView, StudentStatus, SubmissionRecord, TeacherExam};
@@ -20,6 +21,42 @@ fn exam_id(raw: &str) -> Result<exam_domain::ExamId, ServerFnError> {
     exam_domain::ExamId::parse(raw).map_err(|_| ServerFnError::new(format!("exam {raw} not found")))
 }
 
+/// The caller, as the gateway's identity middleware resolved it (also during SSR, when a
+/// server function is a direct call that no route guard sees).
+#[cfg(feature = "ssr")]
+fn identity() -> exam_domain::identity::Identity {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<exam_domain::identity::Identity>().cloned())
+        .unwrap_or_default()
+}
+
+/// An error answered with `status` (the HTTP API's codes: 401 not signed in, 404 not theirs).
+#[cfg(feature = "ssr")]
+fn refuse(status: u16, message: impl Into<String>) -> ServerFnError {
+    if let (Some(res), Ok(code)) = (use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(status)) {
+        res.set_status(code);
+    }
+    ServerFnError::new(message.into())
+}
+
+#[cfg(feature = "ssr")]
+fn teacher() -> Result<exam_domain::identity::Teacher, ServerFnError> {
+    identity().teacher().cloned().ok_or_else(|| refuse(401, "Sign in as a teacher to do this."))
+}
+
+/// The exam `raw`, if the signed-in teacher owns it or it was shared with them ("not found"
+/// otherwise, as the HTTP API answers).
+#[cfg(feature = "ssr")]
+async fn owned(raw: &str) -> Result<exam_domain::ExamId, ServerFnError> {
+    let teacher = teacher()?;
+    let id = exam_id(raw)?;
+    match platform()?.identity().access.check(&teacher.id, &id).await {
+        Ok(()) => Ok(id),
+        Err(exam_core::service::ServiceError::NotFound(m)) => Err(refuse(404, format!("{m} not found"))),
+        Err(e) => Err(err(e)),
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn err(e: exam_core::service::ServiceError) -> ServerFnError {
     ServerFnError::new(e.to_string())
@@ -27,7 +64,13 @@ fn err(e: exam_core::service::ServiceError) -> ServerFnError {
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn list_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
-    Ok(platform()?.exams())
+    platform()?.exams_of(&teacher()?.id).await.map_err(err)
+}
+
+/// Who is signed in (anonymous for students and visitors).
+#[server(prefix = "/sfn/auth")]
+pub async fn whoami() -> Result<exam_domain::identity::Identity, ServerFnError> {
+    Ok(identity())
 }
 
 #[server(prefix = "/sfn/student")]
@@ -37,12 +80,12 @@ pub async fn published_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn load_teacher_exam(id: String) -> Result<TeacherExam, ServerFnError> {
-    platform()?.authoring().teacher_exam(&exam_id(&id)?).await.map_err(err)
+    platform()?.authoring().teacher_exam(&owned(&id).await?).await.map_err(err)
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn publish_exam(id: String) -> Result<ExamSummary, ServerFnError> {
-    platform()?.authoring().publish(&exam_id(&id)?).await.map_err(err)
+    platform()?.authoring().publish(&owned(&id).await?).await.map_err(err)
 }
 
 #[cfg(feature = "ssr")]
@@ -66,33 +109,33 @@ pub async fn save_question(
         return Err(ServerFnError::new("correct: mark the correct answer"));
     };
     let edit = exam_domain::QuestionEdit { question, options, correct, explanation };
-    platform()?.authoring().edit_question(&exam_id(&id)?, &parse_question(&question_id)?, edit, Some(revision)).await.map_err(err)?;
+    platform()?.authoring().edit_question(&owned(&id).await?, &parse_question(&question_id)?, edit, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn delete_question(id: String, question_id: String, revision: u64) -> Result<(), ServerFnError> {
-    platform()?.authoring().delete_question(&exam_id(&id)?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
+    platform()?.authoring().delete_question(&owned(&id).await?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
 /// Moves a question to the 0-based position `to`.
 #[server(prefix = "/sfn/teacher")]
 pub async fn move_question(id: String, question_id: String, to: usize, revision: u64) -> Result<(), ServerFnError> {
-    platform()?.authoring().move_question(&exam_id(&id)?, &parse_question(&question_id)?, to, Some(revision)).await.map_err(err)?;
+    platform()?.authoring().move_question(&owned(&id).await?, &parse_question(&question_id)?, to, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn regenerate_question(id: String, question_id: String, revision: u64) -> Result<(), ServerFnError> {
-    platform()?.authoring().regenerate_question(&exam_id(&id)?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
+    platform()?.authoring().regenerate_question(&owned(&id).await?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
 /// Throws away unpublished changes to a published exam.
 #[server(prefix = "/sfn/teacher")]
 pub async fn discard_draft(id: String) -> Result<(), ServerFnError> {
-    platform()?.authoring().discard_draft(&exam_id(&id)?).await.map_err(err)?;
+    platform()?.authoring().discard_draft(&owned(&id).await?).await.map_err(err)?;
     Ok(())
 }
 
@@ -111,7 +154,7 @@ pub async fn load_exam_paper_version(id: String, version: u32) -> Result<ExamPap
 #[server(prefix = "/sfn/teacher")]
 pub async fn load_submissions(id: String) -> Result<(ExamSummary, Vec<SubmissionRecord>), ServerFnError> {
     let p = platform()?;
-    let id = exam_id(&id)?;
+    let id = owned(&id).await?;
     let exam = p.exam(&id).map_err(err)?;
     Ok((exam, p.submissions(&id).await.map_err(err)?))
 }
@@ -126,7 +169,7 @@ pub async fn load_status(id: String, student: String) -> Result<StudentStatus, S
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn load_settings(id: String) -> Result<ExamSettings, ServerFnError> {
-    platform()?.settings(&exam_id(&id)?).await.map_err(err)
+    platform()?.settings(&owned(&id).await?).await.map_err(err)
 }
 
 /// The settings form. Times arrive as the browser's `datetime-local` values; `tz_offset_minutes`
@@ -164,42 +207,43 @@ pub async fn save_settings(
         pass_mark,
     })
     .map_err(|(field, message)| ServerFnError::new(format!("{field}: {message}")))?;
-    platform()?.put_settings(&exam_id(&id)?, &body).await.map_err(err)
+    platform()?.put_settings(&owned(&id).await?, &body).await.map_err(err)
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn load_sitting(id: String) -> Result<SittingView, ServerFnError> {
-    platform()?.attempts().sitting(&exam_id(&id)?).await.map_err(err)
+    platform()?.attempts().sitting(&owned(&id).await?).await.map_err(err)
 }
 
 /// Gives one student more time now (minutes).
 #[server(prefix = "/sfn/teacher")]
 pub async fn extend_time(id: String, student: String, minutes: u32) -> Result<(), ServerFnError> {
     let student = exam_domain::Student::parse(&student).map_err(|e| ServerFnError::new(format!("student: {e}")))?;
-    platform()?.extend(&exam_id(&id)?, &student, minutes.saturating_mul(60)).await.map_err(err)?;
+    platform()?.extend(&owned(&id).await?, &student, minutes.saturating_mul(60)).await.map_err(err)?;
     Ok(())
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn close_exam(id: String) -> Result<(), ServerFnError> {
-    platform()?.close_now(&exam_id(&id)?).await.map_err(err)?;
+    platform()?.close_now(&owned(&id).await?).await.map_err(err)?;
     Ok(())
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn release_results(id: String) -> Result<(), ServerFnError> {
-    platform()?.release_results(&exam_id(&id)?).await.map_err(err)?;
+    platform()?.release_results(&owned(&id).await?).await.map_err(err)?;
     Ok(())
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn load_statistics(id: String, #[server(default)] version: Option<u32>) -> Result<ExamStatistics, ServerFnError> {
-    platform()?.statistics(&exam_id(&id)?, version).await.map_err(err)
+    platform()?.statistics(&owned(&id).await?, version).await.map_err(err)
 }
 
 /// Largest accepted upload in bytes.
 #[server(prefix = "/sfn/teacher")]
 pub async fn upload_limit() -> Result<u64, ServerFnError> {
+    teacher()?;
     use_context::<UploadLimitContext>().map(|l| l.0).ok_or_else(|| ServerFnError::new("no upload limit in context"))
 }
 

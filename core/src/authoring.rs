@@ -21,6 +21,7 @@ use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::error::ServiceError;
 use crate::generation::Generation;
+use crate::identity::access::AccessRules;
 use crate::pipeline::encode_meta;
 use crate::records::{Created, Records};
 use crate::store::ObjectMeta;
@@ -28,6 +29,8 @@ use crate::store::ObjectMeta;
 /// A document already spooled to local disk by the HTTP layer.
 #[derive(Debug)]
 pub struct NewExam {
+    /// The teacher who uploads it: the exam's owner.
+    pub owner: exam_domain::identity::TeacherId,
     pub title: Option<String>,
     pub file_name: String,
     pub params: GenerationParams,
@@ -41,6 +44,7 @@ pub struct Authoring {
     catalog: Arc<Catalog>,
     announcer: Arc<Announcer>,
     generation: Arc<Generation>,
+    access: Arc<AccessRules>,
     clock: Arc<dyn Clock>,
     /// Serialises draft edits and publications in this process, so an edit never reads a
     /// draft another request is about to replace (across replicas, the revision check in
@@ -54,9 +58,10 @@ impl Authoring {
         catalog: Arc<Catalog>,
         announcer: Arc<Announcer>,
         generation: Arc<Generation>,
+        access: Arc<AccessRules>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Authoring { records, catalog, announcer, generation, clock, editing: tokio::sync::Mutex::new(()) }
+        Authoring { records, catalog, announcer, generation, access, clock, editing: tokio::sync::Mutex::new(()) }
     }
 
     pub fn generation(&self) -> &Generation {
@@ -84,6 +89,8 @@ impl Authoring {
             return Err(ServiceError::invalid("title", format!("must be at most {MAX_TITLE} characters")));
         }
         let created_at = self.now();
+        // Owned before it exists: no moment in which the exam is nobody's.
+        self.access.grant_owner(&id, &new.owner).await?;
         let key = keys::upload_key(&id, &new.file_name);
         let mut object_meta = ObjectMeta { content_type: "application/pdf".into(), user: BTreeMap::new() };
         for (k, v) in [
@@ -114,7 +121,13 @@ impl Authoring {
 
     /// Creates a draft exam from an uploaded question bank (our JSON or the seed's), without
     /// generation. Refuses banks that do not load, with the reason.
-    pub async fn import_exam(&self, title: Option<String>, file_name: &str, bytes: &[u8]) -> Result<ExamSummary, ServiceError> {
+    pub async fn import_exam(
+        &self,
+        owner: &exam_domain::identity::TeacherId,
+        title: Option<String>,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<ExamSummary, ServiceError> {
         let id = new_exam_id()?;
         let fallback: String = title_from_file_name(file_name).chars().take(MAX_TITLE).collect();
         let mut bank = QuestionBank::from_json(bytes, &id, &fallback)
@@ -138,6 +151,7 @@ impl Authoring {
         if !bank.generator.starts_with("import") {
             bank.generator = format!("import/{}", bank.generator);
         }
+        self.access.grant_owner(&id, owner).await?;
         let bank = self.records.create_bank(bank).await?;
         tracing::info!(exam.id = %id, questions = bank.questions.len(), "question bank imported");
         self.announcer.announce(Announcement::ready(&bank, at));

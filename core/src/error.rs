@@ -13,6 +13,9 @@ pub enum ServiceError {
     /// used up, time up); retrying the same request will not help.
     #[error("{0}")]
     Conflict(String),
+    /// The caller is known but may not do this (a student on a teacher route, a used-up link).
+    #[error("{0}")]
+    Forbidden(String),
     /// A dependency is down; nothing was lost, the user may retry.
     #[error("{0}")]
     Unavailable(String),

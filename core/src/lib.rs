@@ -18,6 +18,7 @@
 //! * [`attempts`]: the student's use-cases: papers, attempts, answers, deadlines, submissions.
 //! * [`announce`]: applying announcements locally and telling the other replicas.
 //! * [`service`]: [`service::Platform`], the thin facade the gateway calls.
+//! * [`identity`]: teacher accounts, the setup link, access tokens and exam ownership.
 //! * [`clock`]: the injected clock (tests move time instead of sleeping).
 //!
 //! Architecture invariant: nothing here knows about HTTP, WebSockets or HTML; the answer key
@@ -32,6 +33,7 @@ pub mod catalog;
 pub mod clock;
 pub mod error;
 pub mod generation;
+pub mod identity;
 pub mod notify;
 pub mod pipeline;
 pub mod records;

@@ -24,9 +24,11 @@ use crate::announce::Announcer;
 use crate::bus::{EventBus, Group};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
+use crate::identity::IdentityService;
 use crate::records::Records;
 use crate::rules::Rules;
 use crate::store::ObjectStore;
+use exam_domain::identity::TeacherId;
 
 #[derive(Debug, Clone)]
 pub struct PlatformConfig {
@@ -46,6 +48,7 @@ pub struct Platform {
     authoring: Authoring,
     attempts: Arc<Attempts>,
     rules: Arc<Rules>,
+    identity: Arc<IdentityService>,
 }
 
 impl Platform {
@@ -54,9 +57,17 @@ impl Platform {
         let catalog = Arc::new(Catalog::default());
         let announcer = Arc::new(Announcer::new(bus, config.announcements_topic, catalog.clone()));
         let rules = Arc::new(Rules::new(records.clone(), config.clock.clone(), config.pass_mark));
-        let authoring = Authoring::new(records.clone(), catalog.clone(), announcer.clone(), config.generation, config.clock.clone());
+        let identity = Arc::new(IdentityService::new(store.clone(), config.clock.clone()));
+        let authoring = Authoring::new(
+            records.clone(),
+            catalog.clone(),
+            announcer.clone(),
+            config.generation,
+            identity.access.clone(),
+            config.clock.clone(),
+        );
         let attempts = Arc::new(Attempts::new(records.clone(), catalog.clone(), announcer.clone(), rules.clone(), config.clock));
-        Arc::new(Platform { store, records, catalog, announcer, authoring, attempts, rules })
+        Arc::new(Platform { store, records, catalog, announcer, authoring, attempts, rules, identity })
     }
 
     /// Subscribes to announcements, rebuilds the catalog from the store, then follows the
@@ -88,6 +99,22 @@ impl Platform {
     /// The teacher's use-cases on questions and versions.
     pub fn authoring(&self) -> &Authoring {
         &self.authoring
+    }
+
+    /// Accounts, the setup link, access tokens and exam ownership.
+    pub fn identity(&self) -> &IdentityService {
+        &self.identity
+    }
+
+    /// The exams `teacher` may see (owned or shared), newest first as in the catalog.
+    pub async fn exams_of(&self, teacher: &TeacherId) -> Result<Vec<ExamSummary>, ServiceError> {
+        let mut out = Vec::new();
+        for e in self.catalog.list() {
+            if self.identity.access.allows(teacher, &e.id).await? {
+                out.push(e);
+            }
+        }
+        Ok(out)
     }
 
     /// The student's use-cases (and the server's, when time runs out).

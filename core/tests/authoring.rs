@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bank_json, platform};
+use common::{bank_json, owner, platform};
 use exam_core::service::ServiceError;
 use exam_domain::{ExamStatus, QuestionEdit, QuestionId};
 
@@ -11,7 +11,7 @@ use exam_domain::{ExamStatus, QuestionEdit, QuestionId};
 async fn import_edit_publish_and_edit_again_make_consecutive_versions() {
     let f = platform().await;
     let a = f.platform.authoring();
-    let exam = a.import_exam(None, "notes/Week 3.json", &bank_json(3)).await.unwrap();
+    let exam = a.import_exam(&owner(), None, "notes/Week 3.json", &bank_json(3)).await.unwrap();
     assert_eq!((exam.title.as_str(), exam.status), ("Week 3", ExamStatus::Draft));
     let first = a.teacher_exam(&exam.id).await.unwrap();
     assert!(first.versions.is_empty() && first.draft.is_some());
@@ -46,8 +46,8 @@ async fn a_title_from_a_long_file_name_is_shortened_and_a_bad_bank_names_the_fil
     let f = platform().await;
     let a = f.platform.authoring();
     let long = format!("{}.json", "n".repeat(5000));
-    let exam = a.import_exam(None, &long, &bank_json(1)).await.unwrap();
+    let exam = a.import_exam(&owner(), None, &long, &bank_json(1)).await.unwrap();
     assert_eq!(exam.title.chars().count(), 200);
-    let e = a.import_exam(None, "x.json", b"{\"questions\": []}").await.unwrap_err();
+    let e = a.import_exam(&owner(), None, "x.json", b"{\"questions\": []}").await.unwrap_err();
     assert!(matches!(e, ServiceError::Invalid { ref field, .. } if field == "file"), "{e:?}");
 }

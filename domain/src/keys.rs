@@ -13,6 +13,12 @@
 //! | `submissions/<exam>/<student>/<attempt>.json` | gateway | graded submissions, exactly one per attempt, never overwritten |
 //! | `settings/<exam>.json` | gateway | how the exam is sat ([`crate::records::SettingsRecord`]) |
 //! | `overrides/<exam>.json` | gateway | per-student accommodations ([`crate::records::OverridesRecord`]) |
+//! | `access/<exam>.json` | gateway | owner and sharers ([`crate::identity::ExamAccess`]) |
+//! | `auth/teachers/<id>.json` | gateway | a teacher account (Argon2id PHC hash, never the password) |
+//! | `auth/emails/<sha256 of email>.json` | gateway | email → teacher id, created once (emails are unique) |
+//! | `auth/tokens/<sha256 of token>.json` | gateway | a personal access token's owner, name and expiry |
+//! | `auth/sessions/<sha256 of id>.json` | gateway | a signed-in session (shared by every replica) |
+//! | `auth/setup.json` | gateway | the SHA-256 of the one-time setup token while no teacher exists |
 
 use crate::ids::ExamId;
 
@@ -27,6 +33,16 @@ pub const DRAFTS_PREFIX: &str = "drafts/";
 pub const VERSIONS_PREFIX: &str = "versions/";
 pub const SETTINGS_PREFIX: &str = "settings/";
 pub const OVERRIDES_PREFIX: &str = "overrides/";
+pub const ACCESS_PREFIX: &str = "access/";
+pub const TEACHERS_PREFIX: &str = "auth/teachers/";
+pub const EMAILS_PREFIX: &str = "auth/emails/";
+pub const TOKENS_PREFIX: &str = "auth/tokens/";
+pub const SESSIONS_PREFIX: &str = "auth/sessions/";
+pub const SETUP_KEY: &str = "auth/setup.json";
+
+pub fn access_key(exam: &ExamId) -> String {
+    format!("{ACCESS_PREFIX}{exam}.json")
+}
 
 /// User-metadata names on an uploaded document (the counts keep the seed's names).
 pub mod meta {

@@ -14,6 +14,7 @@
 //! * [`records`]: the stored record types, one per object kind of [`keys`].
 //! * [`sitting`]: how an exam is sat (time limit, window, attempts, shuffling, review policy,
 //!   accommodations) and the pure rules over it.
+//! * [`identity`]: teacher accounts, the identity a request carries, who may change an exam.
 //! * [`validate`]: the one validator every generated question passes before it is stored.
 //!
 //! Architecture invariant: this crate performs no IO, reads no clock and draws no random
@@ -25,6 +26,7 @@ pub mod bank;
 pub mod events;
 pub mod export;
 pub mod grading;
+pub mod identity;
 pub mod ids;
 pub mod keys;
 pub mod params;

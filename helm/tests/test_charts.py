@@ -221,6 +221,11 @@ class LintAndValidate(unittest.TestCase):
             ("generator", {"kafkaSource": {"delivery": {"backoffDelay": "1s"}}}),
             ("platform", {"notifications": {"mode": "ftp"}}),
             ("gateway", {"replicas": 3}),  # unknown key: a typo must not be silently ignored
+            # The admin password is a Secret reference, never a value.
+            ("gateway", {"auth": {"admin": {"password": "hunter2"}}}),
+            ("gateway", {"publicUrl": "exams.school.example"}),
+            ("gateway", {"auth": {"session": {"idleMinutes": 0}}}),
+            ("gateway", {"auth": {"trustForwardedFor": "yes"}}),
         ]
         for chart, bad in cases:
             with self.subTest(chart=chart, values=bad):
@@ -297,6 +302,76 @@ class GatewayContract(unittest.TestCase):
             for name in env_of(container):
                 with self.subTest(values=variant, env=name):
                     self.assertTrue(reads_env(code, name), f"the gateway never reads {name}")
+
+    def test_identity_settings_default_to_the_gateways_defaults(self):
+        container = pod_spec(one(render("gateway"), "Deployment"))["containers"][0]
+        env = env_of(container)
+        defaults = source("server/src/settings.rs")
+        idle = re.search(r"session_idle: Duration::from_secs\((\d+) \* 60\)", defaults).group(1)
+        max_hours = re.search(r"session_max: Duration::from_secs\((\d+) \* 3600\)", defaults).group(1)
+        self.assertEqual(env["EXAM_SESSION_IDLE_MINS"]["value"], idle)
+        self.assertEqual(env["EXAM_SESSION_MAX_HOURS"]["value"], max_hours)
+        # Served through the default Ingress (http, no TLS by default), which sets X-Forwarded-For.
+        self.assertEqual(env["EXAM_PUBLIC_URL"]["value"], "http://exams.example.com")
+        self.assertEqual(env["EXAM_TRUST_FORWARDED_FOR"]["value"], "true")
+        # No first teacher unless asked for: no EXAM_ADMIN_*, nothing mounted.
+        self.assertFalse([n for n in env if n.startswith("EXAM_ADMIN_")])
+        self.assertEqual([v["name"] for v in pod_spec(one(render("gateway"), "Deployment"))["volumes"]], ["tmp"])
+
+    def test_public_url_follows_the_ingress_host_and_tls(self):
+        def public_url(values):
+            return env_of(pod_spec(one(render("gateway", values), "Deployment"))["containers"][0]).get("EXAM_PUBLIC_URL", {}).get("value")
+        host = {"ingress": {"host": "exams.school.example"}}
+        self.assertEqual(public_url(host), "http://exams.school.example")
+        self.assertEqual(public_url({"ingress": {"host": "exams.school.example", "tls": {"enabled": True}}}), "https://exams.school.example")
+        self.assertEqual(public_url({**host, "publicUrl": "https://www.school.example/"}), "https://www.school.example")
+        # No Ingress: nothing to derive it from (the gateway then uses the request's Host).
+        self.assertIsNone(public_url({"ingress": {"enabled": False}}))
+        self.assertEqual(public_url({"ingress": {"enabled": False}, "publicUrl": "https://exams.school.example"}),
+                         "https://exams.school.example")
+        for name, values in variants("gateway").items():
+            ingresses = by_kind(render("gateway", values), "Ingress")
+            if ingresses and not (values or {}).get("publicUrl"):
+                with self.subTest(values=name):
+                    ing = ingresses[0]
+                    scheme = "https" if ing["spec"].get("tls") else "http"
+                    self.assertEqual(public_url(values), f"{scheme}://{ing['spec']['rules'][0]['host']}")
+
+    def test_forwarded_for_is_trusted_only_behind_the_charts_proxy(self):
+        def trusted(values):
+            return env_of(pod_spec(one(render("gateway", values), "Deployment"))["containers"][0])["EXAM_TRUST_FORWARDED_FOR"]["value"]
+        route = {"enabled": True, "parentRefs": [{"name": "public-gateway"}]}
+        self.assertEqual(trusted({}), "true")
+        self.assertEqual(trusted({"ingress": {"enabled": False}, "httpRoute": route}), "true")
+        self.assertEqual(trusted({"ingress": {"enabled": False}}), "false")
+        # Reachable without the proxy: a client could forge the header.
+        self.assertEqual(trusted({"service": {"type": "LoadBalancer"}}), "false")
+        self.assertEqual(trusted({"auth": {"trustForwardedFor": False}}), "false")
+        self.assertEqual(trusted({"ingress": {"enabled": False}, "auth": {"trustForwardedFor": True}}), "true")
+
+    def test_admin_password_is_a_read_only_file_from_the_secret(self):
+        values = {"auth": {"admin": {"email": "head@school.example", "name": "Head", "passwordSecret": {"name": "exam-admin", "key": "pw"}}}}
+        spec = pod_spec(one(render("gateway", values), "Deployment"))
+        container = spec["containers"][0]
+        env = env_of(container)
+        self.assertEqual(env["EXAM_ADMIN_EMAIL"]["value"], "head@school.example")
+        self.assertEqual(env["EXAM_ADMIN_NAME"]["value"], "Head")
+        volume = secret_file(spec, container, env["EXAM_ADMIN_PASSWORD_FILE"]["value"])
+        self.assertEqual(volume["secret"], {"secretName": "exam-admin", "defaultMode": 0o400, "items": [{"key": "pw", "path": "password"}]})
+        # The read-only root filesystem and the rest of the hardening are unchanged.
+        self.assertTrue(container["securityContext"]["readOnlyRootFilesystem"])
+        self.assertEqual(spec["securityContext"]["fsGroup"], spec["securityContext"]["runAsGroup"])
+        # The helmfile's release creates the first teacher from Secret exam-admin, key password.
+        spec = pod_spec(one(render("gateway", load_yaml(HELM / "values/gateway.yaml")), "Deployment"))
+        container = spec["containers"][0]
+        volume = secret_file(spec, container, env_of(container)["EXAM_ADMIN_PASSWORD_FILE"]["value"])
+        self.assertEqual((volume["secret"]["secretName"], volume["secret"]["items"]), ("exam-admin", [{"key": "password", "path": "password"}]))
+
+    def test_admin_email_and_password_secret_go_together(self):
+        with self.assertRaisesRegex(helm.HelmError, "auth.admin.email is set but auth.admin.passwordSecret.name is not"):
+            render("gateway", {"auth": {"admin": {"email": "head@school.example"}}})
+        with self.assertRaisesRegex(helm.HelmError, "auth.admin.passwordSecret.name is set but auth.admin.email is not"):
+            render("gateway", {"auth": {"admin": {"passwordSecret": {"name": "exam-admin"}}}})
 
     def test_several_replicas_and_disruptions_are_safe(self):
         docs = render("gateway", load_yaml(HELM / "gateway/ci/production-values.yaml"), release="exam-gateway")
@@ -448,7 +523,20 @@ class Security(unittest.TestCase):
                         for e in c.get("env", []):
                             if self.SECRETISH.search(e["name"]) and e["name"] != "MC_CONFIG_DIR":
                                 with self.subTest(chart=chart, values=name, env=e["name"]):
-                                    self.assertIn("secretKeyRef", e.get("valueFrom", {}))
+                                    if e["name"].endswith("_FILE"):
+                                        # A path to the secret, which must be a file of a Secret volume.
+                                        secret_file(spec, c, e["value"])
+                                    else:
+                                        self.assertIn("secretKeyRef", e.get("valueFrom", {}))
+
+    def test_no_password_is_ever_an_environment_value(self):
+        admin = {"auth": {"admin": {"email": "head@school.example", "passwordSecret": {"name": "exam-admin"}}}}
+        for name, values in {**variants("gateway"), "admin": admin}.items():
+            for c in pod_spec(one(render("gateway", values), "Deployment"))["containers"]:
+                for e in c.get("env", []):
+                    if "PASSWORD" in e["name"].upper() and not e["name"].endswith("_FILE"):
+                        with self.subTest(values=name, env=e["name"]):
+                            self.assertNotIn("value", e)
 
     def test_no_value_file_holds_a_secret(self):
         files = [p for p in HELM.rglob("*.yaml") if "tests" not in p.parts and "templates" not in p.parts and "manifests" not in p.parts]
@@ -593,6 +681,19 @@ def ingress_backend(rule: dict, path: str):
         if ok and len(ppath) > best_len:
             best, best_len = p["backend"], len(ppath)
     return best
+
+
+def secret_file(spec: dict, container: dict, path: str) -> dict:
+    """The Secret (or projected Secret) volume `path` is a file of, mounted read-only; fails otherwise."""
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    for m in container.get("volumeMounts", []):
+        if path.startswith(m["mountPath"].rstrip("/") + "/") and m.get("readOnly"):
+            v = volumes[m["name"]]
+            items = v.get("secret", {}).get("items") or \
+                [i for s in v.get("projected", {}).get("sources", []) if "secret" in s for i in s["secret"].get("items", [])]
+            if ("secret" in v or "projected" in v) and path[len(m["mountPath"].rstrip("/")) + 1:] in {i["path"] for i in items}:
+                return v
+    raise AssertionError(f"{path} is not a file of a read-only Secret volume")
 
 
 def reads_env(code: str, name: str) -> bool:

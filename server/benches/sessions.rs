@@ -34,23 +34,37 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
+    let password_file = dir.path().join("admin-password");
+    std::fs::write(&password_file, "bench password 123").unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
         .env("EXAM_DATA_DIR", dir.path())
         .env("LEPTOS_SITE_ADDR", &addr)
         .env("LEPTOS_SITE_ROOT", dir.path().join("site"))
         .env("RUST_LOG", "warn")
+        .env("EXAM_ADMIN_EMAIL", "bench@school.test")
+        .env("EXAM_ADMIN_PASSWORD_FILE", &password_file)
         .kill_on_drop(true)
         .spawn()
         .expect("server starts");
     let pid = child.id().unwrap();
-    let http = reqwest::Client::new();
     let base = format!("http://{addr}");
     for _ in 0..200 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The teacher's part runs signed in (the session cookie on every request).
+    let login = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "bench@school.test", "password": "bench password 123"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
     let rss_idle = rss_kib(pid);
 
     let pdf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../generator/tests/fixtures/lecture.pdf")).unwrap();

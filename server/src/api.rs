@@ -1,5 +1,6 @@
-//! The HTTP contract under `/api/v1` (also used by scripts). Teacher-only routes are in
-//! [`teacher_routes`] so one authentication layer can wrap them.
+//! The HTTP contract under `/api/v1` (also used by scripts). Every teacher handler takes
+//! [`OwnedExam`] (signed in, and the exam is theirs) or [`CurrentTeacher`]; the student routes
+//! are reached by exam id.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use exam_domain::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{CurrentTeacher, OwnedExam};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -54,16 +56,17 @@ pub fn parse_exam_id(raw: &str) -> Result<ExamId, AppError> {
     ExamId::parse(raw).map_err(|_| AppError::new(StatusCode::NOT_FOUND, format!("exam {raw} not found")))
 }
 
-async fn list_exams(State(s): State<AppState>) -> Json<Vec<ExamSummary>> {
-    Json(s.platform.exams())
+/// The signed-in teacher's exams (owned or shared with them).
+async fn list_exams(State(s): State<AppState>, CurrentTeacher(t): CurrentTeacher) -> Result<Json<Vec<ExamSummary>>, AppError> {
+    Ok(Json(s.platform.exams_of(&t.id).await?))
 }
 
-async fn teacher_exam(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<TeacherExam>, AppError> {
-    Ok(Json(s.platform.authoring().teacher_exam(&parse_exam_id(&id)?).await?))
+async fn teacher_exam(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<TeacherExam>, AppError> {
+    Ok(Json(s.platform.authoring().teacher_exam(&exam.id).await?))
 }
 
-async fn publish(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ExamSummary>, AppError> {
-    Ok(Json(s.platform.authoring().publish(&parse_exam_id(&id)?).await?))
+async fn publish(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<ExamSummary>, AppError> {
+    Ok(Json(s.platform.authoring().publish(&exam.id).await?))
 }
 
 fn parse_question_id(raw: &str) -> Result<QuestionId, AppError> {
@@ -91,29 +94,32 @@ struct EditBody {
 /// `PUT /api/v1/exams/{id}/questions/{question}`: `{"question", "options": [...], "correct": <index>, "explanation"?, "revision"?}`.
 async fn edit_question(
     State(s): State<AppState>,
-    Path((id, question)): Path<(String, String)>,
+    exam: OwnedExam,
+    Path((_, question)): Path<(String, String)>,
     body: Result<Json<EditBody>, JsonRejection>,
 ) -> Result<Json<TeacherExam>, AppError> {
-    let (id, question) = (parse_exam_id(&id)?, parse_question_id(&question)?);
+    let (id, question) = (exam.id.clone(), parse_question_id(&question)?);
     let body = json_body(body)?;
     Ok(Json(s.platform.authoring().edit_question(&id, &question, body.edit, body.revision).await?))
 }
 
 async fn delete_question(
     State(s): State<AppState>,
-    Path((id, question)): Path<(String, String)>,
+    exam: OwnedExam,
+    Path((_, question)): Path<(String, String)>,
     Query(q): Query<RevisionQuery>,
 ) -> Result<Json<TeacherExam>, AppError> {
-    let (id, question) = (parse_exam_id(&id)?, parse_question_id(&question)?);
+    let (id, question) = (exam.id.clone(), parse_question_id(&question)?);
     Ok(Json(s.platform.authoring().delete_question(&id, &question, q.revision).await?))
 }
 
 async fn regenerate_question(
     State(s): State<AppState>,
-    Path((id, question)): Path<(String, String)>,
+    exam: OwnedExam,
+    Path((_, question)): Path<(String, String)>,
     Query(q): Query<RevisionQuery>,
 ) -> Result<Json<TeacherExam>, AppError> {
-    let (id, question) = (parse_exam_id(&id)?, parse_question_id(&question)?);
+    let (id, question) = (exam.id.clone(), parse_question_id(&question)?);
     Ok(Json(s.platform.authoring().regenerate_question(&id, &question, q.revision).await?))
 }
 
@@ -126,10 +132,10 @@ struct OrderBody {
 /// `PUT /api/v1/exams/{id}/order`: `{"order": ["q3", "q1", ...], "revision"?}`, every question once.
 async fn reorder(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    exam: OwnedExam,
     body: Result<Json<OrderBody>, JsonRejection>,
 ) -> Result<Json<TeacherExam>, AppError> {
-    let id = parse_exam_id(&id)?;
+    let id = exam.id.clone();
     let body = json_body(body)?;
     let order = body
         .order
@@ -139,12 +145,16 @@ async fn reorder(
     Ok(Json(s.platform.authoring().reorder(&id, &order, body.revision).await?))
 }
 
-async fn discard_draft(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<TeacherExam>, AppError> {
-    Ok(Json(s.platform.authoring().discard_draft(&parse_exam_id(&id)?).await?))
+async fn discard_draft(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<TeacherExam>, AppError> {
+    Ok(Json(s.platform.authoring().discard_draft(&exam.id).await?))
 }
 
-async fn version(State(s): State<AppState>, Path((id, version)): Path<(String, String)>) -> Result<Json<PublishedVersion>, AppError> {
-    let id = parse_exam_id(&id)?;
+async fn version(
+    State(s): State<AppState>,
+    exam: OwnedExam,
+    Path((_, version)): Path<(String, String)>,
+) -> Result<Json<PublishedVersion>, AppError> {
+    let id = exam.id.clone();
     let n = version.parse::<u32>().map_err(|_| AppError::new(StatusCode::NOT_FOUND, format!("version {version} not found")))?;
     Ok(Json((*s.platform.version(&id, n).await?).clone()))
 }
@@ -168,18 +178,18 @@ pub(crate) fn download(content_type: &'static str, title: &str, extension: &str,
     r
 }
 
-async fn export_gift(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> Result<Response, AppError> {
-    let bank = s.platform.authoring().export_bank(&parse_exam_id(&id)?, q.version).await?;
+async fn export_gift(State(s): State<AppState>, exam: OwnedExam, Query(q): Query<ExportQuery>) -> Result<Response, AppError> {
+    let bank = s.platform.authoring().export_bank(&exam.id, q.version).await?;
     Ok(download("text/plain; charset=utf-8", &bank.title, "gift.txt", exam_domain::export::gift(&bank)))
 }
 
-async fn export_xml(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> Result<Response, AppError> {
-    let bank = s.platform.authoring().export_bank(&parse_exam_id(&id)?, q.version).await?;
+async fn export_xml(State(s): State<AppState>, exam: OwnedExam, Query(q): Query<ExportQuery>) -> Result<Response, AppError> {
+    let bank = s.platform.authoring().export_bank(&exam.id, q.version).await?;
     Ok(download("application/xml; charset=utf-8", &bank.title, "moodle.xml", exam_domain::export::moodle_xml(&bank)))
 }
 
-async fn results_csv(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
-    let id = parse_exam_id(&id)?;
+async fn results_csv(State(s): State<AppState>, exam: OwnedExam) -> Result<Response, AppError> {
+    let id = exam.id.clone();
     let exam = s.platform.exam(&id)?;
     let subs = s.platform.submissions(&id).await?;
     Ok(download(
@@ -190,8 +200,8 @@ async fn results_csv(State(s): State<AppState>, Path(id): Path<String>) -> Resul
     ))
 }
 
-async fn list_submissions(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<SubmissionRecord>>, AppError> {
-    Ok(Json(s.platform.submissions(&parse_exam_id(&id)?).await?))
+async fn list_submissions(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<Vec<SubmissionRecord>>, AppError> {
+    Ok(Json(s.platform.submissions(&exam.id).await?))
 }
 
 async fn paper(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ExamPaper>, AppError> {
@@ -243,6 +253,7 @@ const PDF_SNIFF: usize = 1024;
 /// valid is the document handed to the store (whose notification starts generation).
 async fn create_exam(
     State(s): State<AppState>,
+    CurrentTeacher(teacher): CurrentTeacher,
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, AppError> {
@@ -324,7 +335,7 @@ async fn create_exam(
             .map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, format!("Cannot read the upload: {e}")))?;
         drop(path);
         tracing::info!(file.name = %file_name, file.bytes = size, "question bank received");
-        let summary = s.platform.authoring().import_exam(fields.remove("title"), &file_name, &bytes).await?;
+        let summary = s.platform.authoring().import_exam(&teacher.id, fields.remove("title"), &file_name, &bytes).await?;
         if wants_html {
             return Ok(Redirect::to(&format!("/teacher/exams/{}", summary.id)).into_response());
         }
@@ -337,8 +348,11 @@ async fn create_exam(
     )
     .map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, e.field, e.to_string()))?;
     tracing::info!(file.name = %file_name, file.bytes = size, ?params, "upload received");
-    let summary =
-        s.platform.authoring().create_exam(NewExam { title: fields.remove("title"), file_name, params, file: path.to_path_buf() }).await?;
+    let summary = s
+        .platform
+        .authoring()
+        .create_exam(NewExam { owner: teacher.id.clone(), title: fields.remove("title"), file_name, params, file: path.to_path_buf() })
+        .await?;
     drop(path);
     // A plain HTML form post (no JavaScript) lands on the exam's page instead of raw JSON.
     if wants_html {

@@ -40,6 +40,7 @@ impl From<ServiceError> for AppError {
             }
             ServiceError::Conflict(m) => AppError::new(StatusCode::CONFLICT, m),
             ServiceError::Unavailable(m) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, m),
+            ServiceError::Forbidden(m) => AppError::new(StatusCode::FORBIDDEN, m),
         }
     }
 }

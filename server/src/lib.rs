@@ -6,6 +6,7 @@
 //! `main` reads [`Settings`] and calls [`Application::build`]; tests do the same on port 0.
 
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod settings;
 pub mod sittings;
@@ -25,7 +26,7 @@ use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
 use exam_core::service::{Platform, PlatformConfig};
 use exam_domain::ExamStatus;
 use leptos::config::{Env, LeptosOptions};
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
@@ -72,6 +73,7 @@ impl Application {
             },
         );
         tasks.push(platform.start().await?);
+        first_teacher(&platform, &settings).await?;
         // Every replica submits expired attempts, also those no browser is connected to.
         tasks.push(platform.spawn_sweeper(settings.sweep_interval));
         // Uploads whose notification we sent ourselves but whose generation was interrupted
@@ -99,7 +101,22 @@ impl Application {
                 _ => Env::PROD,
             })
             .build();
-        let router = router(platform.clone(), Arc::new(settings), leptos);
+        let sessions = auth::sessions::StoreSessions::new(store.clone());
+        tasks.push(tokio::spawn({
+            let sessions = sessions.clone();
+            async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    every.tick().await;
+                    match sessions.delete_expired().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(sessions = n, "expired sessions deleted"),
+                        Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+                    }
+                }
+            }
+        }));
+        let router = router(platform.clone(), Arc::new(settings), leptos, sessions);
         Ok(Application { listener, router, platform, tasks })
     }
 
@@ -119,7 +136,9 @@ impl Application {
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        // The peer address is what sign-in failures are counted by (see `auth::limits`).
+        let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
         for t in self.tasks {
             t.abort();
         }
@@ -127,27 +146,84 @@ impl Application {
     }
 }
 
-fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOptions) -> Router {
+fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOptions, sessions: auth::sessions::StoreSessions) -> Router {
     let limit = app::server_fns::UploadLimitContext(settings.max_upload_bytes);
-    let state = AppState { platform: platform.clone(), settings: settings.clone(), leptos: leptos.clone() };
+    let state = AppState {
+        platform: platform.clone(),
+        settings: settings.clone(),
+        leptos: leptos.clone(),
+        limiter: Arc::new(auth::limits::FailureLimiter::default()),
+    };
     let routes = generate_route_list(app::App);
     let context = move || {
         provide_context(platform.clone());
         provide_context(limit);
+        // The page's Content-Security-Policy carries the nonce Leptos puts on its scripts.
+        if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+            && let Ok(policy) = axum::http::HeaderValue::from_str(&auth::origin::page_policy(nonce.as_inner()))
+        {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
+        }
     };
     let shell = {
         let leptos = leptos.clone();
         move || app::shell(leptos.clone())
     };
+    let https = settings.auth.https();
+    let idle = time::Duration::seconds(i64::try_from(settings.auth.session_idle.as_secs()).unwrap_or(i64::MAX));
+    let session_layer = tower_sessions::SessionManagerLayer::new(sessions)
+        // `__Host-`: Secure, no Domain, Path=/ — the cookie cannot be set by a sibling subdomain.
+        .with_name(if https { "__Host-exam_session" } else { "exam_session" })
+        .with_secure(https)
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_path("/")
+        .with_expiry(tower_sessions::Expiry::OnInactivity(idle));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .merge(auth::routes::routes())
         .merge(api::teacher_routes(settings.max_upload_bytes))
         .merge(api::student_routes())
         .leptos_routes_with_context(&state, routes, context, shell)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        // Outermost last: trace → headers → cross-site refusal → session → identity → guard.
+        .layer(axum::middleware::from_fn(auth::guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve))
+        .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::origin::refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::origin::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The first teacher: `EXAM_ADMIN_*` creates it; otherwise, while no teacher exists, a setup
+/// link is printed and written to `<data dir>/setup-link.txt`. Exams from before owners
+/// existed are given to the first teacher.
+async fn first_teacher(platform: &Platform, settings: &Settings) -> anyhow::Result<()> {
+    let identity = platform.identity();
+    if let Some(admin) = &settings.auth.admin {
+        let t = identity
+            .accounts
+            .ensure(&admin.email, &admin.name, admin.password.expose())
+            .await
+            .context("cannot create the admin account")?;
+        tracing::info!(teacher.id = %t.id, "admin account present");
+    }
+    if let Some(token) = identity.setup.prepare(&identity.accounts).await.context("cannot prepare the setup link")? {
+        let base = settings.auth.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.addr));
+        let link = format!("{base}/setup?token={token}");
+        let file = settings.data_dir.join("setup-link.txt");
+        let written = std::fs::create_dir_all(&settings.data_dir).and_then(|()| std::fs::write(&file, format!("{link}\n")));
+        // The one place a secret is logged on purpose: it is single-use, dies with the first
+        // account, and the operator needs it.
+        tracing::warn!(setup.link = %link, "no teacher account yet: open the setup link to create the first one");
+        if let Err(e) = written {
+            tracing::warn!(error = %e, path = %file.display(), "could not write the setup link to a file");
+        }
+    }
+    identity.adopt_orphans(platform.exams().into_iter().map(|e| e.id)).await?;
+    Ok(())
 }
 
 async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> axum::response::Response {

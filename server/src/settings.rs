@@ -45,6 +45,61 @@ pub struct Settings {
     /// `EXAM_LLM_*`: write questions with a language model (embedded pipeline and single-question
     /// regeneration); `None`: the built-in generator.
     pub llm: Option<exam_llm::LlmSettings>,
+    /// Identity: the public URL, the admin account, session lifetimes.
+    pub auth: AuthSettings,
+}
+
+/// How people sign in (see README, "Identity").
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `EXAM_PUBLIC_URL` (e.g. `https://exams.school.example`): the origin state-changing
+    /// requests must come from, and whether cookies are `Secure` + `__Host-`. Unset: the
+    /// request's own `Host` is the origin, cookies are not `Secure` (plain-http embedded use).
+    pub public_url: Option<String>,
+    /// `EXAM_ADMIN_EMAIL` + `EXAM_ADMIN_PASSWORD_FILE` (+ `EXAM_ADMIN_NAME`): the first teacher,
+    /// created at start if missing.
+    pub admin: Option<AdminAccount>,
+    /// `EXAM_SESSION_IDLE_MINS` (default 480): a session unused this long ends.
+    pub session_idle: Duration,
+    /// `EXAM_SESSION_MAX_HOURS` (default 168): a session ends this long after sign-in.
+    pub session_max: Duration,
+    /// `EXAM_TRUST_FORWARDED_FOR` (default false): take the client address for rate limits from
+    /// the last `X-Forwarded-For` hop (behind an ingress that sets it).
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdminAccount {
+    pub email: String,
+    pub name: String,
+    pub password: exam_core::Secret,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            public_url: None,
+            admin: None,
+            session_idle: Duration::from_secs(480 * 60),
+            session_max: Duration::from_secs(168 * 3600),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+impl AuthSettings {
+    /// The public origin (`https://host[:port]`), if configured.
+    pub fn public_origin(&self) -> Option<String> {
+        let url = self.public_url.as_deref()?;
+        let (scheme, rest) = url.split_once("://")?;
+        let host = rest.split('/').next()?;
+        Some(format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+    }
+
+    /// Served over https: `Secure` cookies with the `__Host-` prefix, and HSTS.
+    pub fn https(&self) -> bool {
+        self.public_origin().is_some_and(|o| o.starts_with("https://"))
+    }
 }
 
 impl Default for Settings {
@@ -65,6 +120,7 @@ impl Default for Settings {
             backends: None,
             embedded_generator: None,
             llm: None,
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -132,7 +188,48 @@ impl Settings {
             Some(other) => bail!("EXAM_EMBEDDED_GENERATOR={other:?}: expected true or false"),
         };
         s.llm = exam_llm::LlmSettings::from_env()?;
+        s.auth = auth_from_env()?;
         s.backends = Some(exam_backends::BackendSettings::from_env(s.data_dir.clone(), s.bucket.clone(), s.uploads_topic.clone())?);
         Ok(s)
     }
+}
+
+fn flag(name: &str) -> anyhow::Result<Option<bool>> {
+    Ok(match var(name).as_deref() {
+        None => None,
+        Some("1" | "true" | "yes" | "on") => Some(true),
+        Some("0" | "false" | "no" | "off") => Some(false),
+        Some(other) => bail!("{name}={other:?}: expected true or false"),
+    })
+}
+
+fn auth_from_env() -> anyhow::Result<AuthSettings> {
+    let mut a = AuthSettings::default();
+    if let Some(url) = var("EXAM_PUBLIC_URL") {
+        a.public_url = Some(url.trim_end_matches('/').to_owned());
+        if a.public_origin().is_none_or(|o| !(o.starts_with("https://") || o.starts_with("http://"))) {
+            bail!("EXAM_PUBLIC_URL={url:?}: expected http(s)://host[:port]");
+        }
+    }
+    match (var("EXAM_ADMIN_EMAIL"), var("EXAM_ADMIN_PASSWORD_FILE")) {
+        (None, None) => {}
+        (Some(email), Some(file)) => {
+            let password = std::fs::read_to_string(&file).with_context(|| format!("EXAM_ADMIN_PASSWORD_FILE={file}: cannot read it"))?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            a.admin = Some(AdminAccount {
+                email,
+                name: var("EXAM_ADMIN_NAME").unwrap_or_else(|| "Administrator".into()),
+                password: exam_core::Secret::new(password),
+            });
+        }
+        _ => bail!("EXAM_ADMIN_EMAIL and EXAM_ADMIN_PASSWORD_FILE go together"),
+    }
+    if let Some(m) = parse::<u64>("EXAM_SESSION_IDLE_MINS")? {
+        a.session_idle = Duration::from_secs(m.clamp(5, 60 * 24 * 30) * 60);
+    }
+    if let Some(h) = parse::<u64>("EXAM_SESSION_MAX_HOURS")? {
+        a.session_max = Duration::from_secs(h.clamp(1, 24 * 90) * 3600);
+    }
+    a.trust_forwarded_for = flag("EXAM_TRUST_FORWARDED_FOR")?.unwrap_or(false);
+    Ok(a)
 }

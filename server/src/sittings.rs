@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::{download, parse_exam_id};
+use crate::auth::OwnedExam;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -40,43 +41,48 @@ fn object(body: Result<Json<Value>, JsonRejection>) -> Result<Value, AppError> {
     body.map(|Json(v)| v).map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()))
 }
 
-async fn get_settings(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ExamSettings>, AppError> {
-    Ok(Json(s.platform.settings(&parse_exam_id(&id)?).await?))
+async fn get_settings(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<ExamSettings>, AppError> {
+    Ok(Json(s.platform.settings(&exam.id).await?))
 }
 
 /// Fields left out keep their value; 422 names the first bad field.
 async fn put_settings(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    exam: OwnedExam,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Json<ExamSettings>, AppError> {
-    let id = parse_exam_id(&id)?;
+    let id = exam.id.clone();
     Ok(Json(s.platform.put_settings(&id, &object(body)?).await?))
 }
 
-async fn get_overrides(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<OverridesRecord>, AppError> {
-    Ok(Json(s.platform.overrides(&parse_exam_id(&id)?).await?))
+async fn get_overrides(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<OverridesRecord>, AppError> {
+    Ok(Json(s.platform.overrides(&exam.id).await?))
 }
 
 /// Replaces one student's accommodations: `{"extra_time_secs"?, "time_multiplier"?,
 /// "opens_at"?, "closes_at"?, "attempts_allowed"?}`.
 async fn put_override(
     State(s): State<AppState>,
-    Path((id, name)): Path<(String, String)>,
+    exam: OwnedExam,
+    Path((_, name)): Path<(String, String)>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Json<OverridesRecord>, AppError> {
-    let (id, who) = (parse_exam_id(&id)?, student(&name)?);
+    let (id, who) = (exam.id.clone(), student(&name)?);
     let rules = StudentOverride::from_json(&object(body)?).map_err(exam_core::service::ServiceError::from)?;
     Ok(Json(s.platform.set_override(&id, &who, rules).await?))
 }
 
-async fn delete_override(State(s): State<AppState>, Path((id, name)): Path<(String, String)>) -> Result<Json<OverridesRecord>, AppError> {
-    let (id, who) = (parse_exam_id(&id)?, student(&name)?);
+async fn delete_override(
+    State(s): State<AppState>,
+    exam: OwnedExam,
+    Path((_, name)): Path<(String, String)>,
+) -> Result<Json<OverridesRecord>, AppError> {
+    let (id, who) = (exam.id.clone(), student(&name)?);
     Ok(Json(s.platform.set_override(&id, &who, StudentOverride::default()).await?))
 }
 
-async fn sitting(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<SittingView>, AppError> {
-    Ok(Json(s.platform.attempts().sitting(&parse_exam_id(&id)?).await?))
+async fn sitting(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<SittingView>, AppError> {
+    Ok(Json(s.platform.attempts().sitting(&exam.id).await?))
 }
 
 #[derive(Deserialize)]
@@ -93,18 +99,19 @@ struct Extended {
 /// `{"secs": n}`: n more seconds for this student, at once (also for a running attempt).
 async fn extend(
     State(s): State<AppState>,
-    Path((id, name)): Path<(String, String)>,
+    exam: OwnedExam,
+    Path((_, name)): Path<(String, String)>,
     body: Result<Json<ExtendBody>, JsonRejection>,
 ) -> Result<Json<Extended>, AppError> {
-    let (id, who) = (parse_exam_id(&id)?, student(&name)?);
+    let (id, who) = (exam.id.clone(), student(&name)?);
     let Json(body) = body.map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "secs", e.body_text()))?;
     let o = s.platform.extend(&id, &who, body.secs).await?;
     Ok(Json(Extended { student: who.to_string(), extra_time_secs: o.extra_time_secs }))
 }
 
 /// Closes the exam now (`closes_at` = now); running attempts are submitted after the grace.
-async fn close(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ExamSettings>, AppError> {
-    Ok(Json(s.platform.close_now(&parse_exam_id(&id)?).await?))
+async fn close(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<ExamSettings>, AppError> {
+    Ok(Json(s.platform.close_now(&exam.id).await?))
 }
 
 #[derive(Serialize)]
@@ -112,8 +119,8 @@ struct Released {
     released_at: String,
 }
 
-async fn release(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Released>, AppError> {
-    Ok(Json(Released { released_at: s.platform.release_results(&parse_exam_id(&id)?).await? }))
+async fn release(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<Released>, AppError> {
+    Ok(Json(Released { released_at: s.platform.release_results(&exam.id).await? }))
 }
 
 #[derive(Deserialize)]
@@ -121,16 +128,12 @@ struct VersionQuery {
     version: Option<u32>,
 }
 
-async fn statistics(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<VersionQuery>,
-) -> Result<Json<ExamStatistics>, AppError> {
-    Ok(Json(s.platform.statistics(&parse_exam_id(&id)?, q.version).await?))
+async fn statistics(State(s): State<AppState>, exam: OwnedExam, Query(q): Query<VersionQuery>) -> Result<Json<ExamStatistics>, AppError> {
+    Ok(Json(s.platform.statistics(&exam.id, q.version).await?))
 }
 
-async fn statistics_csv(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<VersionQuery>) -> Result<Response, AppError> {
-    let stats = s.platform.statistics(&parse_exam_id(&id)?, q.version).await?;
+async fn statistics_csv(State(s): State<AppState>, exam: OwnedExam, Query(q): Query<VersionQuery>) -> Result<Response, AppError> {
+    let stats = s.platform.statistics(&exam.id, q.version).await?;
     let title = format!("{} statistics v{}", stats.title, stats.version);
     Ok(download("text/csv; charset=utf-8; header=present", &title, "csv", exam_domain::export::statistics_csv(&stats)))
 }

@@ -16,6 +16,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// For the Leptos renderer and static files.
     pub leptos: LeptosOptions,
+    /// Failed sign-ins per client address and account.
+    pub limiter: Arc<crate::auth::limits::FailureLimiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -3,11 +3,13 @@
 
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use exam_domain::attempt::{ClientMsg, ServerMsg};
+use exam_domain::identity::Identity;
 use exam_domain::sitting::format_time;
 use exam_domain::{AttemptState, Student};
 use futures_util::{SinkExt, StreamExt};
@@ -21,12 +23,34 @@ use crate::state::AppState;
 /// Keeps idle connections alive through proxies (nginx closes after its read timeout).
 const PING_EVERY: Duration = Duration::from_secs(25);
 
-pub async fn live(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
+pub async fn live(State(s): State<AppState>, Extension(identity): Extension<Identity>, ws: WebSocketUpgrade) -> Response {
     let rx = s.platform.live();
-    ws.on_upgrade(move |socket| live_session(socket, rx))
+    ws.on_upgrade(move |socket| live_session(socket, s, identity, rx))
 }
 
-async fn live_session(socket: WebSocket, mut rx: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>) {
+/// The part of a live frame that decides who may see it.
+#[derive(Deserialize)]
+struct FrameHead {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    exam_id: Option<exam_domain::ExamId>,
+    #[serde(default)]
+    status: Option<exam_domain::ExamStatus>,
+}
+
+/// A teacher hears about their own exams; everyone else only that an exam is published
+/// (no drafts' titles, no submissions).
+async fn may_see(s: &AppState, identity: &Identity, frame: &str) -> bool {
+    let Ok(head) = serde_json::from_str::<FrameHead>(frame) else { return false };
+    match (identity.teacher(), head.exam_id) {
+        (_, None) => head.kind == "resync",
+        (Some(t), Some(exam)) => s.platform.identity().access.allows(&t.id, &exam).await.unwrap_or(false),
+        (None, Some(_)) => head.kind == "exam_status" && head.status == Some(exam_domain::ExamStatus::Published),
+    }
+}
+
+async fn live_session(socket: WebSocket, s: AppState, identity: Identity, mut rx: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>) {
     let (mut tx, mut incoming) = socket.split();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
@@ -34,7 +58,8 @@ async fn live_session(socket: WebSocket, mut rx: tokio::sync::broadcast::Receive
         tokio::select! {
             frame = rx.recv() => {
                 let text = match frame {
-                    Ok(text) => Utf8Bytes::from(text.as_ref()),
+                    Ok(text) if may_see(&s, &identity, &text).await => Utf8Bytes::from(text.as_ref()),
+                    Ok(_) => continue,
                     // This client fell behind: tell it to reload its lists rather than
                     // silently missing changes.
                     Err(RecvError::Lagged(_)) => Utf8Bytes::from_static(r#"{"type":"resync"}"#),

@@ -48,8 +48,9 @@ async fn oversize_uploads_are_refused_before_the_body_is_sent() {
     let app = common::spawn_with(s).await;
     let mut tcp = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
     let head = format!(
-        "POST /api/v1/exams HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        "POST /api/v1/exams HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
         app.addr,
+        app.token,
         3 * 1024 * 1024
     );
     tcp.write_all(head.as_bytes()).await.unwrap();
@@ -71,12 +72,14 @@ async fn oversize_streamed_uploads_are_cut_off_at_the_limit() {
     let mut s = common::settings(dir.path());
     s.max_upload_bytes = 1024 * 1024;
     let app = server::Application::build(s, common::extractor()).await.unwrap();
+    let token = common::token_for(&app.platform(), common::ADMIN_EMAIL).await;
     let head =
         "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n";
     let chunks = std::iter::once(Ok::<_, std::io::Error>(bytes::Bytes::from(head)))
         .chain(std::iter::repeat_with(|| Ok(bytes::Bytes::from(vec![b' '; 64 * 1024]))).take(48));
     let req = axum::http::Request::post("/api/v1/exams")
         .header("content-type", "multipart/form-data; boundary=x")
+        .header("authorization", format!("Bearer {token}"))
         .body(axum::body::Body::from_stream(futures_util::stream::iter(chunks)))
         .unwrap();
     let res = app.router().oneshot(req).await.unwrap();

@@ -12,13 +12,33 @@ use serde_json::Value;
 use server::{Application, Settings};
 use tokio_tungstenite::tungstenite::Message;
 
+pub const ADMIN_EMAIL: &str = "teacher@school.test";
+pub const ADMIN_PASSWORD: &str = "a long test password";
+
 pub struct TestApp {
     pub addr: String,
+    /// Signed in as the admin teacher (a bearer token), the way a script is.
     pub client: reqwest::Client,
+    /// The admin's access token.
+    pub token: String,
+    /// The use-cases of an in-process app (`None` for a separate process).
+    pub platform: Option<std::sync::Arc<exam_core::service::Platform>>,
     pub data: PathBuf,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Imports a JSON bank of `n` questions (ids q1…qn) with `client`; the `201` body.
+pub async fn bank_json_upload(app: &TestApp, client: &reqwest::Client, name: &str, n: usize) -> Value {
+    let qs: Vec<Value> = (1..=n)
+        .map(|i| serde_json::json!({"question": format!("Question {i}?"), "options": [format!("right {i}"), "w1", "w2", "w3"], "correct_answer": format!("right {i}")}))
+        .collect();
+    let part =
+        reqwest::multipart::Part::bytes(serde_json::to_vec(&qs).unwrap()).file_name(name.to_owned()).mime_str("application/json").unwrap();
+    let r = client.post(app.url("/api/v1/exams")).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 201, "import {name}");
+    r.json().await.unwrap()
 }
 
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -26,14 +46,60 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// Embedded settings on `data`, with the admin teacher created at start.
 pub fn settings(data: &Path) -> Settings {
-    Settings {
+    let mut s = Settings {
         addr: "127.0.0.1:0".parse().unwrap(),
         data_dir: data.to_path_buf(),
         site_root: data.join("site"),
         spool_dir: data.to_path_buf(),
         ..Settings::default()
-    }
+    };
+    s.auth.admin = Some(server::settings::AdminAccount {
+        email: ADMIN_EMAIL.into(),
+        name: "Test Teacher".into(),
+        password: exam_core::Secret::new(ADMIN_PASSWORD),
+    });
+    s
+}
+
+/// A client that sends `token` on every request.
+pub fn client_with(token: &str, redirects: bool) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    let policy = if redirects { reqwest::redirect::Policy::default() } else { reqwest::redirect::Policy::none() };
+    reqwest::Client::builder().default_headers(headers).redirect(policy).build().unwrap()
+}
+
+/// An access token for `email`'s account (which must exist), made directly in the core.
+pub async fn token_for(platform: &exam_core::service::Platform, email: &str) -> String {
+    let identity = platform.identity();
+    let account =
+        identity.accounts.by_email(&exam_domain::identity::Email::parse(email).unwrap()).await.unwrap().expect("the account exists");
+    identity.tokens.create(&account.id, "tests", 1).await.unwrap().0
+}
+
+/// Signs in over HTTP (`POST /api/v1/auth/login`) and returns the session cookie (`name=value`).
+pub async fn sign_in(addr: &str, email: &str, password: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "sign-in as {email}");
+    session_cookie(&r).expect("a session cookie")
+}
+
+/// The `name=value` of the session cookie a response sets.
+pub fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("exam_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
 }
 
 /// The isolated extractor, as in production: the real binary's `extract-pdf` subcommand.
@@ -49,10 +115,12 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
-pub async fn spawn_with(settings: Settings) -> TestApp {
+/// An app whose harness holds no token (for apps without the admin account).
+pub async fn spawn_bare(settings: Settings) -> TestApp {
     let data = settings.data_dir.clone();
     let app = Application::build(settings, extractor()).await.expect("app builds");
     let addr = format!("127.0.0.1:{}", app.port());
+    let platform = app.platform();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
         app.run_until_stopped(async move {
@@ -61,13 +129,68 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
         .await
         .expect("server runs");
     });
-    TestApp { addr, client: reqwest::Client::new(), data, _dir: None, shutdown: Some(tx), handle: Some(handle) }
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        token: String::new(),
+        platform: Some(platform),
+        data,
+        _dir: None,
+        shutdown: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+pub async fn spawn_with(settings: Settings) -> TestApp {
+    let data = settings.data_dir.clone();
+    let app = Application::build(settings, extractor()).await.expect("app builds");
+    let addr = format!("127.0.0.1:{}", app.port());
+    let platform = app.platform();
+    let token = token_for(&platform, ADMIN_EMAIL).await;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        app.run_until_stopped(async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    TestApp {
+        addr,
+        client: client_with(&token, true),
+        token,
+        platform: Some(platform),
+        data,
+        _dir: None,
+        shutdown: Some(tx),
+        handle: Some(handle),
+    }
 }
 
 impl TestApp {
-    /// A client for a gateway running as a separate process.
-    pub fn remote(addr: &str) -> TestApp {
-        TestApp { addr: addr.to_owned(), client: reqwest::Client::new(), data: PathBuf::new(), _dir: None, shutdown: None, handle: None }
+    /// A client for a gateway running as a separate process, signed in as the admin teacher
+    /// (`EXAM_ADMIN_*`): it signs in over HTTP and creates an access token with the session.
+    pub async fn remote(addr: &str) -> TestApp {
+        let cookie = sign_in(addr, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let r = reqwest::Client::new()
+            .post(format!("http://{addr}/api/v1/tokens"))
+            .header(reqwest::header::COOKIE, cookie)
+            .json(&serde_json::json!({"name": "tests", "expires_in_days": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+        TestApp {
+            addr: addr.to_owned(),
+            client: client_with(&token, true),
+            token,
+            platform: None,
+            data: PathBuf::new(),
+            _dir: None,
+            shutdown: None,
+            handle: None,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -105,7 +228,17 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// A WebSocket as the signed-in teacher (the live feed then carries their exams' frames).
     pub async fn ws(&self, path: &str) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://{}{path}", self.addr).into_client_request().unwrap();
+        req.headers_mut().insert("authorization", format!("Bearer {}", self.token).parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("websocket connects");
+        Ws { inner: ws, seen: Vec::new() }
+    }
+
+    /// A WebSocket with no credentials (a student's browser).
+    pub async fn ws_anonymous(&self, path: &str) -> Ws {
         let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}{path}", self.addr)).await.expect("websocket connects");
         Ws { inner: ws, seen: Vec::new() }
     }

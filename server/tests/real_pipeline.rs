@@ -55,7 +55,7 @@ async fn upload_to_graded_submission_over_kafka_and_s3() {
     let (_gateway, gw) = real::start_gateway(&kafka, &s3, dir.path()).await;
     let (_function, function) = real::start_generator(&kafka, &s3).await;
     let store = s3.client().await;
-    let app = TestApp::remote(&gw);
+    let app = TestApp::remote(&gw).await;
     let bus = exam_backends::KafkaBus::new(kafka.settings()).unwrap();
     let mut uploads = bus.subscribe(real::UPLOADS, Group::Shared("test-kafkasource".into())).await.unwrap();
     let mut live = app.ws("/api/v1/live").await;
@@ -193,7 +193,7 @@ async fn the_function_can_consume_the_uploads_topic_directly_and_every_gateway_r
     let (_gateway_b, gw_b) = real::start_gateway(&kafka, &s3, &dir.path().join("b")).await;
     let (_function, function) = real::start_generator_mode(&kafka, &s3, "consume").await;
     assert_eq!(reqwest::get(format!("{function}/readyz")).await.unwrap().status().as_u16(), 200);
-    let (a, b) = (TestApp::remote(&gw_a), TestApp::remote(&gw_b));
+    let (a, b) = (TestApp::remote(&gw_a).await, TestApp::remote(&gw_b).await);
     let mut live_a = a.ws("/api/v1/live").await;
     let mut live_b = b.ws("/api/v1/live").await;
     let mut ids = Vec::new();

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 async fn upload_json(app: &common::TestApp, name: &str, body: &str, accept: &str) -> reqwest::Response {
     let part = reqwest::multipart::Part::bytes(body.as_bytes().to_vec()).file_name(name.to_owned()).mime_str("application/json").unwrap();
     let form = reqwest::multipart::Form::new().text("title", "").part("file", part);
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = common::client_with(&app.token, false);
     client.post(app.url("/api/v1/exams")).header("accept", accept).multipart(form).send().await.unwrap()
 }
 

@@ -22,6 +22,11 @@ pub struct Fixture {
 
 pub const START: &str = "2026-12-01T09:00:00Z";
 
+/// The teacher who owns the fixtures' exams.
+pub fn owner() -> exam_domain::identity::TeacherId {
+    exam_domain::identity::TeacherId::parse("0123456789abcdef0123456789abcdef").unwrap()
+}
+
 pub async fn platform() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(FsStore::open(dir.path(), "exams").await.unwrap());
@@ -53,7 +58,7 @@ pub fn bank_json(n: usize) -> Vec<u8> {
 impl Fixture {
     /// Imports and publishes an exam of `n` questions.
     pub async fn published(&self, n: usize) -> ExamId {
-        let exam = self.platform.authoring().import_exam(Some("Sitting".into()), "bank.json", &bank_json(n)).await.unwrap();
+        let exam = self.platform.authoring().import_exam(&owner(), Some("Sitting".into()), "bank.json", &bank_json(n)).await.unwrap();
         self.platform.authoring().publish(&exam.id).await.unwrap();
         exam.id
     }

@@ -50,3 +50,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "gateway.bodyLimit" -}}
 {{- printf "%dm" (add (int .Values.config.maxUploadMB) 1) }}
 {{- end }}
+
+{{/* EXAM_PUBLIC_URL: publicUrl, else the Ingress host (https with TLS), else empty. */}}
+{{- define "gateway.publicUrl" -}}
+{{- if .Values.publicUrl }}
+{{- .Values.publicUrl | trimSuffix "/" }}
+{{- else if and .Values.ingress.enabled .Values.ingress.host }}
+{{- printf "%s://%s" (ternary "https" "http" .Values.ingress.tls.enabled) .Values.ingress.host }}
+{{- end }}
+{{- end }}
+
+{{/* EXAM_TRUST_FORWARDED_FOR: auth.trustForwardedFor, else whether every request comes through
+the chart's Ingress/HTTPRoute (enabled, and the Service is not reachable from outside). */}}
+{{- define "gateway.trustForwardedFor" -}}
+{{- if kindIs "bool" .Values.auth.trustForwardedFor }}
+{{- .Values.auth.trustForwardedFor }}
+{{- else }}
+{{- and (or .Values.ingress.enabled .Values.httpRoute.enabled) (eq .Values.service.type "ClusterIP") }}
+{{- end }}
+{{- end }}
+
+{{/* Where the admin password Secret key is mounted (a file, never an environment value). */}}
+{{- define "gateway.adminPasswordDir" -}}
+/etc/exam-admin
+{{- end }}

@@ -308,11 +308,20 @@ pub async fn start_gateway(kafka: &Kafka, s3: &S3, spool: &Path) -> (Proc, Strin
         .env("LEPTOS_SITE_ROOT", spool.join("site"))
         .env("EXAM_SPOOL_DIR", spool)
         // s3s-fs has no bucket notifications: the gateway plays that part (the opt-in switch).
-        .env("EXAM_NOTIFY_UPLOADS", "true");
+        .env("EXAM_NOTIFY_UPLOADS", "true")
+        // Every replica makes sure the admin exists; they share the store, so one account.
+        .env("EXAM_ADMIN_EMAIL", crate::common::ADMIN_EMAIL)
+        .env("EXAM_ADMIN_PASSWORD_FILE", admin_password_file(spool));
     let child = quiet(&mut cmd, "gateway").spawn().expect("gateway starts");
     let base = format!("127.0.0.1:{port}");
     wait_for_http(&format!("http://{base}/healthz"), "gateway").await;
     (Proc { child }, base)
+}
+
+fn admin_password_file(dir: &Path) -> PathBuf {
+    let p = dir.join("admin-password");
+    std::fs::write(&p, crate::common::ADMIN_PASSWORD).expect("admin password file");
+    p
 }
 
 pub async fn start_generator(kafka: &Kafka, s3: &S3) -> (Proc, String) {

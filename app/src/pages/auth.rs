@@ -1,0 +1,102 @@
+//! `/login` and `/setup`: plain HTML forms posted to the gateway's sign-in routes, so they
+//! work before (and without) the WASM. The gateway redirects back with `?error=` (and
+//! `&field=` for setup) when something is wrong; the message is shown next to the form or
+//! the field it belongs to.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn Login() -> impl IntoView {
+    let query = use_query_map();
+    let error = move || query.with(|q| q.get("error")).filter(|e| !e.is_empty());
+    let next = move || query.with(|q| q.get("next")).unwrap_or_else(|| "/teacher".into());
+    let signed_out = move || query.with(|q| q.get("signed_out")).is_some();
+    view! {
+        <Title text="Sign in · Exams" />
+        <main class="page narrow">
+            <h1>"Sign in"</h1>
+            <p class="hint">"For teachers. Students open the exam link their teacher shared."</p>
+            {move || signed_out().then(|| view! { <p class="notice" role="status">"You are signed out."</p> })}
+            <form class="card auth-form" method="post" action="/api/v1/auth/login">
+                <input type="hidden" name="next" prop:value=next />
+                <div class="field">
+                    <label for="email">"Email"</label>
+                    <input id="email" name="email" type="email" autocomplete="username" required autofocus
+                        aria-invalid=move || error().map(|_| "true") aria-describedby=move || error().map(|_| "login-error") />
+                </div>
+                <div class="field">
+                    <label for="password">"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required
+                        aria-invalid=move || error().map(|_| "true") aria-describedby=move || error().map(|_| "login-error") />
+                </div>
+                {move || error().map(|e| view! { <p class="field-error" id="login-error" role="alert">{e}</p> })}
+                <button type="submit" class="primary">"Sign in"</button>
+            </form>
+        </main>
+    }
+}
+
+#[component]
+pub fn Setup() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
+    let error = move || query.with(|q| q.get("error")).filter(|e| !e.is_empty());
+    let field = move || query.with(|q| q.get("field")).unwrap_or_default();
+    let error_for = move |f: &'static str| move || error().filter(|_| field() == f);
+    let general = move || error().filter(|_| !matches!(field().as_str(), "email" | "name" | "password"));
+    let row = move |id: &'static str, label: &'static str, kind: &'static str, auto: &'static str, hint: &'static str| {
+        let err = error_for(id);
+        let err_id = format!("{id}-error");
+        let hint_id = format!("{id}-hint");
+        let described = {
+            let (err_id, hint_id) = (err_id.clone(), hint_id.clone());
+            move || if err().is_some() { format!("{err_id} {hint_id}") } else { hint_id.clone() }
+        };
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <input id=id name=id type=kind autocomplete=auto required
+                    aria-invalid=move || err().map(|_| "true") aria-describedby=described />
+                <p class="hint" id=hint_id>{hint}</p>
+                {move || err().map(|e| view! { <p class="field-error" id=err_id.clone()>{e}</p> })}
+            </div>
+        }
+    };
+    view! {
+        <Title text="Set up · Exams" />
+        <main class="page narrow">
+            <h1>"Create the first teacher account"</h1>
+            <p class="hint">"This link works once. Other teachers are invited from inside the app."</p>
+            {move || general().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <form class="card auth-form" method="post" action="/api/v1/auth/setup">
+                <input type="hidden" name="token" prop:value=token />
+                {row("email", "Email", "email", "username", "You sign in with it.")}
+                {row("name", "Your name", "text", "name", "Shown to other teachers.")}
+                {row("password", "Password", "password", "new-password", "At least 10 characters.")}
+                <button type="submit" class="primary">"Create account and sign in"</button>
+            </form>
+        </main>
+    }
+}
+
+/// The top bar's account corner: who is signed in and a sign-out button (a form, so it works
+/// without JavaScript), or a link to sign in.
+#[component]
+pub fn AccountMenu() -> impl IntoView {
+    let me = Resource::new(|| (), |_| crate::server_fns::whoami());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || me.get().map(|r| match r.ok().as_ref().and_then(|i| i.teacher().cloned()) {
+                Some(t) => view! {
+                    <form class="account" method="post" action="/api/v1/auth/logout">
+                        <span class="who" title=t.email.to_string()>{t.name.clone()}</span>
+                        <button type="submit" class="link-button">"Sign out"</button>
+                    </form>
+                }.into_any(),
+                None => view! { <a class="account" href="/login">"Sign in"</a> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

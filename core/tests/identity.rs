@@ -1,0 +1,111 @@
+//! Identity without HTTP: accounts, the setup link, access tokens and exam ownership, on a
+//! directory store and a manual clock.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{bank_json, platform};
+use exam_core::service::ServiceError;
+use exam_core::store::ObjectStore;
+
+#[tokio::test]
+async fn accounts_sign_in_only_with_the_right_password_and_emails_are_unique() {
+    let f = platform().await;
+    let accounts = &f.platform.identity().accounts;
+    assert!(!accounts.any().await.unwrap());
+    let ada = accounts.create(" Ada@School.example ", "Ada", "correct horse battery").await.unwrap();
+    assert_eq!(ada.email.as_str(), "ada@school.example");
+    assert!(accounts.any().await.unwrap());
+
+    let signed_in = accounts.sign_in("ada@school.example", "correct horse battery").await.unwrap();
+    assert_eq!(signed_in.map(|t| t.id), Some(ada.id.clone()));
+    assert_eq!(accounts.sign_in("ADA@school.example", "wrong password!").await.unwrap(), None);
+    assert_eq!(accounts.sign_in("nobody@school.example", "correct horse battery").await.unwrap(), None);
+    assert_eq!(accounts.sign_in("not an email", "correct horse battery").await.unwrap(), None);
+
+    let dup = accounts.create("ada@school.example", "Other Ada", "another long password").await.unwrap_err();
+    assert!(matches!(dup, ServiceError::Invalid { ref field, .. } if field == "email"), "{dup:?}");
+    let short = accounts.create("bob@school.example", "Bob", "short").await.unwrap_err();
+    assert!(matches!(short, ServiceError::Invalid { ref field, .. } if field == "password"), "{short:?}");
+
+    // The stored record holds an Argon2id hash, never the password.
+    let stored = f.store.list("auth/teachers/").await.unwrap();
+    let (bytes, _) = f.store.get(&stored[0].key).await.unwrap().unwrap();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(text.contains("$argon2id$") && !text.contains("correct horse"), "{text}");
+
+    // The admin account from the environment: created once, never reset.
+    let again = accounts.ensure("ada@school.example", "Ada", "a different password").await.unwrap();
+    assert_eq!(again.id, ada.id);
+    assert!(accounts.sign_in("ada@school.example", "correct horse battery").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn the_setup_link_works_once_and_only_while_no_teacher_exists() {
+    let f = platform().await;
+    let identity = f.platform.identity();
+    let token = identity.setup.prepare(&identity.accounts).await.unwrap().expect("no teacher yet: a setup token");
+    assert_eq!(token.len(), 26, "128 bits in base32");
+    assert!(identity.setup.is_valid(&token).await.unwrap());
+    assert!(!identity.setup.is_valid("guess").await.unwrap());
+
+    let wrong = identity.setup.complete(&identity.accounts, "guess", "a@x.org", "A", "long enough password").await.unwrap_err();
+    assert!(matches!(wrong, ServiceError::Forbidden(_)), "{wrong:?}");
+    // A mistake in the form does not use the link up.
+    let typo = identity.setup.complete(&identity.accounts, &token, "not-an-email", "A", "long enough password").await.unwrap_err();
+    assert!(matches!(typo, ServiceError::Invalid { ref field, .. } if field == "email"));
+
+    let first = identity.setup.complete(&identity.accounts, &token, "a@x.org", "A", "long enough password").await.unwrap();
+    assert_eq!(first.email.as_str(), "a@x.org");
+    let replay = identity.setup.complete(&identity.accounts, &token, "b@x.org", "B", "long enough password").await.unwrap_err();
+    assert!(matches!(replay, ServiceError::Forbidden(_)), "{replay:?}");
+    assert_eq!(identity.setup.prepare(&identity.accounts).await.unwrap(), None, "no new link once a teacher exists");
+}
+
+#[tokio::test]
+async fn tokens_resolve_until_they_expire_or_are_revoked_and_only_by_their_owner() {
+    let f = platform().await;
+    let identity = f.platform.identity();
+    let ada = identity.accounts.create("ada@x.org", "Ada", "long enough password").await.unwrap();
+    let bob = identity.accounts.create("bob@x.org", "Bob", "long enough password").await.unwrap();
+    let (secret, info) = identity.tokens.create(&ada.id, "grading script", 1).await.unwrap();
+    assert!(secret.starts_with("exm_") && secret.len() == 36, "{secret}");
+    assert_eq!(identity.tokens.resolve(&secret).await.unwrap(), Some(ada.id.clone()));
+    assert_eq!(identity.tokens.resolve("exm_notatoken").await.unwrap(), None);
+    assert_eq!(identity.tokens.list(&ada.id).await.unwrap(), vec![info.clone()]);
+    assert!(identity.tokens.list(&bob.id).await.unwrap().is_empty());
+    assert!(matches!(identity.tokens.revoke(&bob.id, &info.id).await, Err(ServiceError::NotFound(_))));
+
+    f.clock.advance(Duration::from_secs(86_401));
+    assert_eq!(identity.tokens.resolve(&secret).await.unwrap(), None, "expired");
+
+    let (second, info2) = identity.tokens.create(&ada.id, "another", 30).await.unwrap();
+    identity.tokens.revoke(&ada.id, &info2.id).await.unwrap();
+    assert_eq!(identity.tokens.resolve(&second).await.unwrap(), None, "revoked");
+    assert!(matches!(identity.tokens.create(&ada.id, "", 30).await, Err(ServiceError::Invalid { .. })));
+    assert!(matches!(identity.tokens.create(&ada.id, "x", 0).await, Err(ServiceError::Invalid { .. })));
+}
+
+#[tokio::test]
+async fn an_exam_belongs_to_its_creator_and_old_exams_go_to_the_first_teacher() {
+    let f = platform().await;
+    let identity = f.platform.identity();
+    let ada = identity.accounts.create("ada@x.org", "Ada", "long enough password").await.unwrap();
+    f.clock.advance(Duration::from_secs(1));
+    let bob = identity.accounts.create("bob@x.org", "Bob", "long enough password").await.unwrap();
+    let mine = f.platform.authoring().import_exam(&bob.id, None, "b.json", &bank_json(2)).await.unwrap();
+    assert!(identity.access.allows(&bob.id, &mine.id).await.unwrap());
+    assert!(matches!(identity.access.check(&ada.id, &mine.id).await, Err(ServiceError::NotFound(_))));
+    assert_eq!(f.platform.exams_of(&bob.id).await.unwrap().len(), 1);
+    assert!(f.platform.exams_of(&ada.id).await.unwrap().is_empty());
+
+    // An exam from before owners existed (no access record) is given to the oldest account.
+    let old = f.platform.authoring().import_exam(&bob.id, None, "old.json", &bank_json(2)).await.unwrap();
+    f.store.delete(&exam_domain::keys::access_key(&old.id)).await.unwrap();
+    tokio::time::sleep(exam_core::identity::access::ACCESS_TTL).await;
+    assert!(!identity.access.allows(&bob.id, &old.id).await.unwrap());
+    assert_eq!(identity.adopt_orphans(f.platform.exams().into_iter().map(|e| e.id)).await.unwrap(), 1);
+    assert!(identity.access.allows(&ada.id, &old.id).await.unwrap());
+    assert_eq!(identity.adopt_orphans(f.platform.exams().into_iter().map(|e| e.id)).await.unwrap(), 0, "idempotent");
+}

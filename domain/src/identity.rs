@@ -1,0 +1,228 @@
+//! Who is asking: teacher accounts, the identity a request carries, and who may change an exam.
+//!
+//! The rules are pure ([`ExamAccess::allows`], [`Email::parse`], [`Password::check`]); storing
+//! accounts, hashing passwords and resolving sessions live in `exam_core::identity` and the
+//! gateway.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A teacher's stable id (a UUID without dashes), never their email.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TeacherId(String);
+
+impl TeacherId {
+    /// Ids are 32 lowercase hex digits; anything else is refused (they appear in keys).
+    pub fn parse(s: &str) -> Result<Self, IdentityError> {
+        if s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            Ok(TeacherId(s.to_owned()))
+        } else {
+            Err(IdentityError::BadId)
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TeacherId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An email address as a sign-in name: trimmed, lowercased, one `@` with text on both sides,
+/// no spaces or control characters, at most 254 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Self, IdentityError> {
+        let t = s.trim().to_lowercase();
+        let ok = t.len() <= 254
+            && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+            && matches!(t.split_once('@'), Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+        if ok { Ok(Email(t)) } else { Err(IdentityError::BadEmail) }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = IdentityError;
+    fn try_from(s: String) -> Result<Self, IdentityError> {
+        Self::parse(&s)
+    }
+}
+impl From<Email> for String {
+    fn from(e: Email) -> String {
+        e.0
+    }
+}
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Rules for a new password: 10 to 1024 characters (NIST SP 800-63B: length, not composition).
+pub struct Password;
+
+impl Password {
+    pub const MIN_CHARS: usize = 10;
+    pub const MAX_CHARS: usize = 1024;
+
+    pub fn check(password: &str) -> Result<(), IdentityError> {
+        let n = password.chars().count();
+        if n < Self::MIN_CHARS {
+            Err(IdentityError::PasswordTooShort)
+        } else if n > Self::MAX_CHARS {
+            Err(IdentityError::PasswordTooLong)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A display name for a teacher: 1 to 120 characters after trimming, no control characters.
+pub fn parse_name(s: &str) -> Result<String, IdentityError> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > 120 || t.chars().any(char::is_control) { Err(IdentityError::BadName) } else { Ok(t.to_owned()) }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    #[error("not a valid account id")]
+    BadId,
+    #[error("enter an email address such as name@school.example")]
+    BadEmail,
+    #[error("use at least {} characters", Password::MIN_CHARS)]
+    PasswordTooShort,
+    #[error("use at most {} characters", Password::MAX_CHARS)]
+    PasswordTooLong,
+    #[error("enter a name of 1 to 120 characters")]
+    BadName,
+}
+
+impl IdentityError {
+    /// The form field the error belongs to.
+    pub fn field(&self) -> &'static str {
+        match self {
+            IdentityError::BadId => "id",
+            IdentityError::BadEmail => "email",
+            IdentityError::PasswordTooShort | IdentityError::PasswordTooLong => "password",
+            IdentityError::BadName => "name",
+        }
+    }
+}
+
+/// A signed-in teacher, as the pages and handlers see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Teacher {
+    pub id: TeacherId,
+    pub email: Email,
+    pub name: String,
+}
+
+/// How a request authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    Session,
+    Token,
+}
+
+/// Who is asking. Students are anonymous here: their exams are reached by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum Identity {
+    #[default]
+    Anonymous,
+    Teacher {
+        #[serde(flatten)]
+        teacher: Teacher,
+        via: Via,
+    },
+}
+
+impl Identity {
+    pub fn teacher(&self) -> Option<&Teacher> {
+        match self {
+            Identity::Teacher { teacher, .. } => Some(teacher),
+            Identity::Anonymous => None,
+        }
+    }
+}
+
+/// Who may see and change an exam: its owner and the teachers it was shared with. Stored as
+/// `access/<exam>.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExamAccess {
+    pub owner: TeacherId,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_with: Vec<TeacherId>,
+}
+
+impl ExamAccess {
+    pub fn owned_by(owner: TeacherId) -> Self {
+        ExamAccess { owner, shared_with: Vec::new() }
+    }
+
+    pub fn allows(&self, teacher: &TeacherId) -> bool {
+        &self.owner == teacher || self.shared_with.contains(teacher)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_malformed_ones_refused() {
+        assert_eq!(Email::parse("  Ada@School.Example ").unwrap().as_str(), "ada@school.example");
+        for bad in ["", "ada", "@x", "ada@", "a b@x", "a@b@c", "a\u{0}@x"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Email::parse(&format!("{}@x.org", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn passwords_need_length_not_composition() {
+        assert_eq!(Password::check("short"), Err(IdentityError::PasswordTooShort));
+        assert!(Password::check("correct horse").is_ok());
+        assert!(Password::check("ääääääääää").is_ok(), "ten characters, twenty bytes");
+        assert_eq!(Password::check(&"x".repeat(1025)), Err(IdentityError::PasswordTooLong));
+    }
+
+    #[test]
+    fn ids_are_hex_only_because_they_appear_in_keys() {
+        assert!(TeacherId::parse("0123456789abcdef0123456789abcdef").is_ok());
+        assert!(TeacherId::parse("../../auth/teachers/x").is_err());
+        assert!(TeacherId::parse("0123456789ABCDEF0123456789ABCDEF").is_err());
+    }
+
+    #[test]
+    fn access_is_the_owner_or_a_sharer() {
+        let (a, b, c) = (
+            TeacherId::parse(&"a".repeat(32)).unwrap(),
+            TeacherId::parse(&"b".repeat(32)).unwrap(),
+            TeacherId::parse(&"c".repeat(32)).unwrap(),
+        );
+        let mut access = ExamAccess::owned_by(a.clone());
+        access.shared_with.push(b.clone());
+        assert!(access.allows(&a) && access.allows(&b) && !access.allows(&c));
+    }
+
+    #[test]
+    fn the_identity_serialises_with_its_role() {
+        let t = Teacher { id: TeacherId::parse(&"a".repeat(32)).unwrap(), email: Email::parse("a@x").unwrap(), name: "A".into() };
+        let v = serde_json::to_value(Identity::Teacher { teacher: t, via: Via::Token }).unwrap();
+        assert_eq!(v["role"], "teacher");
+        assert_eq!(v["email"], "a@x");
+        assert_eq!(serde_json::to_value(Identity::Anonymous).unwrap()["role"], "anonymous");
+    }
+}

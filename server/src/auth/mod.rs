@@ -1,0 +1,172 @@
+//! Who is asking, on every request, and what they may do.
+//!
+//! [`resolve`] turns a bearer token or the session cookie into an [`Identity`] in the request's
+//! extensions (handlers, pages and server functions all read it from there, so a server
+//! function called directly during SSR sees the same identity). [`guard`] refuses teacher
+//! pages, server functions and API routes to anyone who is not a signed-in teacher; the
+//! [`OwnedExam`] extractor then checks the exam is theirs. [`origin`] refuses cross-site
+//! requests and sets the security headers; [`limits`] counts failed sign-ins.
+
+pub mod limits;
+pub mod origin;
+pub mod routes;
+pub mod sessions;
+
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use exam_domain::ExamId;
+use exam_domain::identity::{Identity, Teacher, TeacherId, Via};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The session's record of a sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub teacher: TeacherId,
+    /// Unix seconds: the absolute expiry counts from here.
+    pub at: u64,
+    /// Unix seconds of the last refresh of the idle expiry.
+    pub seen: u64,
+}
+
+pub const SESSION_KEY: &str = "signed_in";
+/// The idle expiry is pushed forward at most this often (each push is a store write).
+const SEEN_EVERY_SECS: u64 = 300;
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn unavailable() -> Response {
+    AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Sign-in is not available right now (the session store is not reachable). Please try again in a moment.",
+    )
+    .into_response()
+}
+
+/// Resolves the caller: `Authorization: Bearer exm_…` (a personal access token) or the session
+/// cookie. A bearer header that does not resolve is refused outright, so a script with a
+/// revoked token hears so instead of acting anonymously.
+pub async fn resolve(State(s): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    let identity = match bearer(&req) {
+        Some(token) => match s.platform.identity().tokens.resolve(&token).await {
+            Ok(Some(id)) => match s.platform.identity().accounts.get(&id).await {
+                Ok(Some(teacher)) => Identity::Teacher { teacher, via: Via::Token },
+                Ok(None) => return invalid_token(),
+                Err(e) => return AppError::from(e).into_response(),
+            },
+            Ok(None) => return invalid_token(),
+            Err(e) => return AppError::from(e).into_response(),
+        },
+        None => match from_session(&s, &session).await {
+            Ok(identity) => identity,
+            Err(response) => return response,
+        },
+    };
+    req.extensions_mut().insert(identity);
+    next.run(req).await
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+fn invalid_token() -> Response {
+    let mut r = AppError::new(StatusCode::UNAUTHORIZED, "This access token is not valid (unknown, revoked or expired).").into_response();
+    r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer error=\"invalid_token\""));
+    r
+}
+
+async fn from_session(s: &AppState, session: &Session) -> Result<Identity, Response> {
+    let signed_in = match session.get::<SignedIn>(SESSION_KEY).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the session");
+            return Err(unavailable());
+        }
+    };
+    let Some(mut signed_in) = signed_in else { return Ok(Identity::Anonymous) };
+    let now = unix_now();
+    let max = s.settings.auth.session_max.as_secs();
+    let teacher = match s.platform.identity().accounts.get(&signed_in.teacher).await {
+        Ok(t) => t,
+        Err(e) => return Err(AppError::from(e).into_response()),
+    };
+    let Some(teacher) = teacher.filter(|_| now.saturating_sub(signed_in.at) < max) else {
+        // Past the absolute lifetime, or the account is gone.
+        let _ = session.flush().await;
+        return Ok(Identity::Anonymous);
+    };
+    if now.saturating_sub(signed_in.seen) >= SEEN_EVERY_SECS {
+        signed_in.seen = now;
+        if session.insert(SESSION_KEY, &signed_in).await.is_err() {
+            return Err(unavailable());
+        }
+    }
+    Ok(Identity::Teacher { teacher, via: Via::Session })
+}
+
+/// The identity [`resolve`] put on the request (anonymous if it did not run).
+pub fn identity(parts: &Parts) -> Identity {
+    parts.extensions.get::<Identity>().cloned().unwrap_or_default()
+}
+
+fn must_sign_in() -> AppError {
+    AppError::new(StatusCode::UNAUTHORIZED, "Sign in as a teacher to do this.")
+}
+
+/// Teacher pages (`/teacher…`) redirect anonymous visitors to the sign-in page; teacher server
+/// functions (`/sfn/teacher/…`) answer 401. The API's teacher routes are guarded by
+/// [`CurrentTeacher`] and [`OwnedExam`] in each handler.
+pub async fn guard(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let teacher_page = path == "/teacher" || path.starts_with("/teacher/");
+    let teacher_fn = path.starts_with("/sfn/teacher/");
+    if (teacher_page || teacher_fn) && req.extensions().get::<Identity>().and_then(Identity::teacher).is_none() {
+        if teacher_fn {
+            return must_sign_in().into_response();
+        }
+        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/teacher");
+        let next_param: String = percent_encoding::utf8_percent_encode(target, percent_encoding::NON_ALPHANUMERIC).to_string();
+        return Redirect::to(&format!("/login?next={next_param}")).into_response();
+    }
+    next.run(req).await
+}
+
+/// A signed-in teacher, or 401.
+pub struct CurrentTeacher(pub Teacher);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentTeacher {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        identity(parts).teacher().cloned().map(CurrentTeacher).ok_or_else(must_sign_in)
+    }
+}
+
+/// The `{id}` of the path, for a teacher who owns it or had it shared: 401 when not signed
+/// in, 404 when it is not theirs (whether another teacher's exam exists is private).
+pub struct OwnedExam {
+    pub id: ExamId,
+    pub teacher: Teacher,
+}
+
+impl FromRequestParts<AppState> for OwnedExam {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, AppError> {
+        let CurrentTeacher(teacher) = CurrentTeacher::from_request_parts(parts, s).await?;
+        let params = RawPathParams::from_request_parts(parts, s).await.map_err(|e| AppError::new(StatusCode::NOT_FOUND, e.body_text()))?;
+        let raw = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.to_owned()).unwrap_or_default();
+        let id = crate::api::parse_exam_id(&raw)?;
+        s.platform.identity().access.check(&teacher.id, &id).await?;
+        Ok(OwnedExam { id, teacher })
+    }
+}
