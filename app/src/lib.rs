@@ -68,6 +68,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("") view=pages::home::Home ssr=SsrMode::Async />
                 <Route path=path!("/login") view=pages::auth::Login ssr=SsrMode::Async />
                 <Route path=path!("/setup") view=pages::auth::Setup ssr=SsrMode::Async />
+                <Route path=path!("/invite") view=pages::auth::Invite ssr=SsrMode::Async />
+                <Route path=path!("/teacher/account") view=pages::account::Account ssr=SsrMode::Async />
                 <Route path=path!("/teacher") view=pages::teacher::TeacherHome ssr=SsrMode::Async />
                 <Route path=path!("/teacher/exams/:id") view=pages::review::Review ssr=SsrMode::Async />
                 <Route path=path!("/teacher/exams/:id/results") view=pages::results::Results ssr=SsrMode::Async />

@@ -85,7 +85,8 @@ pub async fn load_teacher_exam(id: String) -> Result<TeacherExam, ServerFnError>
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn publish_exam(id: String) -> Result<ExamSummary, ServerFnError> {
-    platform()?.authoring().publish(&owned(&id).await?).await.map_err(err)
+    let id = owned(&id).await?;
+    platform()?.publish_as(&teacher()?.id, &id).await.map_err(err)
 }
 
 #[cfg(feature = "ssr")]
@@ -239,6 +240,54 @@ pub async fn release_results(id: String) -> Result<(), ServerFnError> {
 pub async fn load_statistics(id: String, #[server(default)] version: Option<u32>) -> Result<ExamStatistics, ServerFnError> {
     platform()?.statistics(&owned(&id).await?, version).await.map_err(err)
 }
+
+/// A single-use invitation link for another teacher (absolute, on the public URL when one is
+/// configured, else on the host this request came to).
+#[server(prefix = "/sfn/teacher")]
+pub async fn create_invite() -> Result<String, ServerFnError> {
+    let teacher = teacher()?;
+    let (token, _) = platform()?.identity().create_invite(&teacher.id).await.map_err(err)?;
+    let base = match use_context::<PublicUrl>().and_then(|p| p.0) {
+        Some(url) => url,
+        None => {
+            let host = use_context::<axum::http::request::Parts>()
+                .and_then(|p| p.headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
+                .unwrap_or_else(|| "127.0.0.1:3000".into());
+            format!("http://{host}")
+        }
+    };
+    Ok(format!("{base}/invite?token={token}"))
+}
+
+/// The signed-in teacher's access tokens (never their secrets).
+#[server(prefix = "/sfn/teacher")]
+pub async fn list_tokens() -> Result<Vec<exam_domain::identity::TokenInfo>, ServerFnError> {
+    platform()?.identity().tokens.list(&teacher()?.id).await.map_err(err)
+}
+
+/// A new access token; its secret is returned this once.
+#[server(prefix = "/sfn/teacher")]
+pub async fn create_token(name: String, #[server(default)] days: Option<u32>) -> Result<String, ServerFnError> {
+    let teacher = teacher()?;
+    let (secret, _) = platform()?.identity().create_token(&teacher.id, &name, days.unwrap_or(90)).await.map_err(err)?;
+    Ok(secret)
+}
+
+#[server(prefix = "/sfn/teacher")]
+pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
+    platform()?.identity().revoke_token(&teacher()?.id, &id).await.map_err(err)
+}
+
+/// The signed-in teacher's own audit events (sign-ins, tokens, invitations), oldest first.
+#[server(prefix = "/sfn/teacher")]
+pub async fn my_activity() -> Result<Vec<exam_domain::identity::AuditEvent>, ServerFnError> {
+    let teacher = teacher()?;
+    platform()?.identity().audit.read(exam_core::identity::audit::Scope::Teacher(&teacher.id)).await.map_err(err)
+}
+
+/// Provided by the server: `EXAM_PUBLIC_URL`, if set.
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub Option<String>);
 
 /// Largest accepted upload in bytes.
 #[server(prefix = "/sfn/teacher")]

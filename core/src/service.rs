@@ -117,6 +117,14 @@ impl Platform {
         Ok(out)
     }
 
+    /// Publishes the draft as `by`, and says so in the exam's audit log.
+    pub async fn publish_as(&self, by: &TeacherId, id: &ExamId) -> Result<ExamSummary, ServiceError> {
+        let exam = self.authoring.publish(id).await?;
+        let detail = self.catalog.get(id).map(|e| format!("{} questions", e.question_count)).unwrap_or_default();
+        self.identity.audit.record(crate::identity::audit::Scope::Exam(id), "publish", Some(by), Some(id), None, &detail).await;
+        Ok(exam)
+    }
+
     /// The student's use-cases (and the server's, when time runs out).
     pub fn attempts(&self) -> &Attempts {
         &self.attempts

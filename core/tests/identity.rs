@@ -109,3 +109,59 @@ async fn an_exam_belongs_to_its_creator_and_old_exams_go_to_the_first_teacher() 
     assert!(identity.access.allows(&ada.id, &old.id).await.unwrap());
     assert_eq!(identity.adopt_orphans(f.platform.exams().into_iter().map(|e| e.id)).await.unwrap(), 0, "idempotent");
 }
+
+#[tokio::test]
+async fn an_invitation_makes_one_account_once_and_expires_after_a_week() {
+    let f = platform().await;
+    let identity = f.platform.identity();
+    let ada = identity.accounts.create("ada@x.org", "Ada", "long enough password").await.unwrap();
+    let (token, record) = identity.invites.create(&ada.id).await.unwrap();
+    assert_eq!(record.invited_by, ada.id);
+    assert!(identity.invites.live(&token).await.unwrap().is_some());
+    let typo = identity.invites.accept(&identity.accounts, &token, "bob@x.org", "Bob", "short").await.unwrap_err();
+    assert!(matches!(typo, ServiceError::Invalid { ref field, .. } if field == "password"), "a typo keeps the link: {typo:?}");
+    let taken = identity.invites.accept(&identity.accounts, &token, "ada@x.org", "Ada 2", "long enough password").await.unwrap_err();
+    assert!(matches!(taken, ServiceError::Invalid { ref field, .. } if field == "email"), "{taken:?}");
+    let bob = identity.invites.accept(&identity.accounts, &token, "bob@x.org", "Bob", "long enough password").await.unwrap();
+    assert!(identity.accounts.sign_in("bob@x.org", "long enough password").await.unwrap().is_some_and(|t| t.id == bob.id));
+    let again = identity.invites.accept(&identity.accounts, &token, "carol@x.org", "Carol", "long enough password").await.unwrap_err();
+    assert!(matches!(again, ServiceError::Forbidden(_)), "{again:?}");
+
+    let (late, _) = identity.invites.create(&ada.id).await.unwrap();
+    f.clock.advance(Duration::from_secs(7 * 86_400 + 1));
+    assert!(identity.invites.live(&late).await.unwrap().is_none());
+    assert!(matches!(
+        identity.invites.accept(&identity.accounts, &late, "d@x.org", "D", "long enough password").await,
+        Err(ServiceError::Forbidden(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_owner_shares_an_exam_and_every_change_is_in_its_audit_log() {
+    let f = platform().await;
+    let identity = f.platform.identity();
+    let ada = identity.accounts.create("ada@x.org", "Ada", "long enough password").await.unwrap();
+    let bob = identity.accounts.create("bob@x.org", "Bob", "long enough password").await.unwrap();
+    let carol = identity.accounts.create("carol@x.org", "Carol", "long enough password").await.unwrap();
+    let exam = f.platform.authoring().import_exam(&ada.id, None, "a.json", &bank_json(2)).await.unwrap();
+
+    let access = identity.share(&exam.id, &ada.id, "BOB@x.org").await.unwrap();
+    assert_eq!(access.shared_with, vec![bob.id.clone()]);
+    assert_eq!(identity.share(&exam.id, &ada.id, "bob@x.org").await.unwrap().shared_with.len(), 1, "twice is once");
+    let unknown = identity.share(&exam.id, &ada.id, "nobody@x.org").await.unwrap_err();
+    assert!(matches!(unknown, ServiceError::Invalid { ref field, .. } if field == "email"), "{unknown:?}");
+    assert!(identity.access.allows(&bob.id, &exam.id).await.unwrap());
+    assert_eq!(f.platform.exams_of(&bob.id).await.unwrap().len(), 1);
+    // A sharer works on the exam but does not hand it on; a stranger does not learn it exists.
+    assert!(matches!(identity.share(&exam.id, &bob.id, "carol@x.org").await, Err(ServiceError::Forbidden(_))));
+    assert!(matches!(identity.share(&exam.id, &carol.id, "carol@x.org").await, Err(ServiceError::NotFound(_))));
+    f.platform.publish_as(&bob.id, &exam.id).await.unwrap();
+    identity.unshare(&exam.id, &ada.id, &bob.id).await.unwrap();
+    assert!(!identity.access.allows(&bob.id, &exam.id).await.unwrap());
+
+    let log = identity.audit.read(exam_core::identity::audit::Scope::Exam(&exam.id)).await.unwrap();
+    let actions: Vec<(&str, Option<&str>)> = log.iter().map(|e| (e.action.as_str(), e.actor.as_ref().map(|t| t.as_str()))).collect();
+    let (a, b) = (Some(ada.id.as_str()), Some(bob.id.as_str()));
+    assert_eq!(actions, vec![("share", a), ("share", a), ("publish", b), ("unshare", a)]);
+    assert!(log.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
+}

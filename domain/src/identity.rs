@@ -177,6 +177,33 @@ impl ExamAccess {
     }
 }
 
+/// What is listed about a personal access token; never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+/// One line of the audit log: who did what, when, from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: String,
+    /// `sign_in`, `sign_in_failed`, `sign_out`, `token_created`, `token_revoked`, `invited`,
+    /// `joined`, `setup`, `publish`, `share`, `unshare`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<TeacherId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exam: Option<crate::ExamId>,
+    /// The client address, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

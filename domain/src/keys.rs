@@ -19,6 +19,8 @@
 //! | `auth/tokens/<sha256 of token>.json` | gateway | a personal access token's owner, name and expiry |
 //! | `auth/sessions/<sha256 of id>.json` | gateway | a signed-in session (shared by every replica) |
 //! | `auth/setup.json` | gateway | the SHA-256 of the one-time setup token while no teacher exists |
+//! | `auth/invites/<sha256>.json`, `auth/invites-used/<sha256>.json` | gateway | an invitation (who, until when); its use, created once |
+//! | `audit/exams/<exam>/<time>-<seq>-<rand>.json`, `audit/teachers/<id>/…` | gateway | one audit event each, never overwritten |
 
 use crate::ids::ExamId;
 

@@ -66,7 +66,7 @@ async fn teacher_exam(State(s): State<AppState>, exam: OwnedExam) -> Result<Json
 }
 
 async fn publish(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<ExamSummary>, AppError> {
-    Ok(Json(s.platform.authoring().publish(&exam.id).await?))
+    Ok(Json(s.platform.publish_as(&exam.teacher.id, &exam.id).await?))
 }
 
 fn parse_question_id(raw: &str) -> Result<QuestionId, AppError> {

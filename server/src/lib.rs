@@ -148,6 +148,7 @@ impl Application {
 
 fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOptions, sessions: auth::sessions::StoreSessions) -> Router {
     let limit = app::server_fns::UploadLimitContext(settings.max_upload_bytes);
+    let public_url = app::server_fns::PublicUrl(settings.auth.public_url.clone());
     let state = AppState {
         platform: platform.clone(),
         settings: settings.clone(),
@@ -158,6 +159,7 @@ fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOption
     let context = move || {
         provide_context(platform.clone());
         provide_context(limit);
+        provide_context(public_url.clone());
         // The page's Content-Security-Policy carries the nonce Leptos puts on its scripts.
         if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
             && let Ok(policy) = axum::http::HeaderValue::from_str(&auth::origin::page_policy(nonce.as_inner()))

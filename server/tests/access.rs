@@ -33,6 +33,10 @@ fn exam_routes() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::GET, "/statistics", None),
         (Method::GET, "/statistics.csv", None),
         (Method::POST, "/release", None),
+        (Method::GET, "/access", None),
+        (Method::GET, "/audit", None),
+        (Method::POST, "/share", Some(json!({"email": common::ADMIN_EMAIL}))),
+        (Method::DELETE, "/share/00000000000000000000000000000000", None),
         (Method::DELETE, "/questions/q3", None),
         (Method::DELETE, "/draft", None),
         (Method::POST, "/close", None),
@@ -105,7 +109,13 @@ async fn every_teacher_route_refuses_anonymous_callers_and_other_teachers() {
     let form =
         reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(common::fixture("lecture.pdf")).file_name("x.pdf"));
     assert_eq!(anonymous.post(app.url("/api/v1/exams")).multipart(form).send().await.unwrap().status().as_u16(), 401);
-    for (method, path) in [(Method::GET, "/api/v1/tokens"), (Method::POST, "/api/v1/tokens"), (Method::DELETE, "/api/v1/tokens/abc")] {
+    for (method, path) in [
+        (Method::GET, "/api/v1/tokens"),
+        (Method::POST, "/api/v1/tokens"),
+        (Method::DELETE, "/api/v1/tokens/abc"),
+        (Method::POST, "/api/v1/invites"),
+        (Method::GET, "/api/v1/audit"),
+    ] {
         assert_eq!(call(&anonymous, &app, method.clone(), path, Some(&json!({"name": "x"}))).await.0, 401, "{method} {path}");
     }
     app.stop().await;

@@ -141,30 +141,12 @@ pub async fn spawn_bare(settings: Settings) -> TestApp {
     }
 }
 
+/// The app on `settings`, with the harness signed in as the admin teacher (a token).
 pub async fn spawn_with(settings: Settings) -> TestApp {
-    let data = settings.data_dir.clone();
-    let app = Application::build(settings, extractor()).await.expect("app builds");
-    let addr = format!("127.0.0.1:{}", app.port());
-    let platform = app.platform();
-    let token = token_for(&platform, ADMIN_EMAIL).await;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(async move {
-        app.run_until_stopped(async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("server runs");
-    });
-    TestApp {
-        addr,
-        client: client_with(&token, true),
-        token,
-        platform: Some(platform),
-        data,
-        _dir: None,
-        shutdown: Some(tx),
-        handle: Some(handle),
-    }
+    let mut app = spawn_bare(settings).await;
+    app.token = token_for(app.platform.as_ref().expect("in-process"), ADMIN_EMAIL).await;
+    app.client = client_with(&app.token, true);
+    app
 }
 
 impl TestApp {

@@ -266,3 +266,72 @@ async fn behind_https_cookies_are_secure_host_cookies_and_hsts_is_sent() {
     assert_eq!(r.status().as_u16(), 204);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invited_teacher_joins_gets_an_exam_shared_and_both_see_it_in_the_audit_logs() {
+    let app = spawn_app().await;
+    let r = app.client.post(app.url("/api/v1/invites")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let link = r.json::<Value>().await.unwrap()["link"].as_str().unwrap().to_owned();
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let page = plain().get(app.url(&format!("/invite?token={token}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Join as a teacher"));
+
+    // The browser's form: a mistake comes back next to its field and keeps the link usable.
+    let form = |password: &'static str| {
+        let (url, token) = (app.url("/api/v1/auth/accept-invite"), token.clone());
+        async move {
+            plain()
+                .post(url)
+                .form(&[("token", token.as_str()), ("email", "new@school.test"), ("name", "New"), ("password", password)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = form("short").await;
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/invite?token=") && location.contains("field=password"), "{location}");
+    let page = plain().get(app.url(&location)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"password-error\""), "the error sits under the password field");
+    let r = form("a long new password").await;
+    assert_eq!(r.headers()["location"], "/teacher");
+    let cookie = session_cookie(&r).unwrap();
+    assert_eq!(me(&app, &cookie).await["email"], "new@school.test");
+    assert!(form("a long new password").await.headers()["location"].to_str().unwrap().contains("error="), "once only");
+
+    // Shared by the owner: the new teacher sees and edits it, but cannot pass it on.
+    let id = bank_json_upload(&app, &app.client, "Shared.json", 2).await["id"].as_str().unwrap().to_owned();
+    let with_cookie = |method: reqwest::Method, path: String| plain().request(method, app.url(&path)).header("cookie", cookie.clone());
+    assert_eq!(with_cookie(reqwest::Method::GET, format!("/api/v1/exams/{id}/questions")).send().await.unwrap().status().as_u16(), 404);
+    let r = app.client.post(app.url(&format!("/api/v1/exams/{id}/share"))).json(&json!({"email": "NEW@school.test"})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let access: Value = r.json().await.unwrap();
+    assert_eq!((access["owner"]["email"].as_str(), access["shared_with"][0]["name"].as_str()), (Some(ADMIN_EMAIL), Some("New")));
+    let r =
+        app.client.post(app.url(&format!("/api/v1/exams/{id}/share"))).json(&json!({"email": "ghost@school.test"})).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.json::<Value>().await.unwrap()["field"].as_str()), (422, Some("email")));
+    tokio::time::sleep(exam_core::identity::access::ACCESS_TTL).await;
+    assert_eq!(with_cookie(reqwest::Method::GET, format!("/api/v1/exams/{id}/questions")).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(with_cookie(reqwest::Method::POST, format!("/api/v1/exams/{id}/publish")).send().await.unwrap().status().as_u16(), 200);
+    let r =
+        with_cookie(reqwest::Method::POST, format!("/api/v1/exams/{id}/share")).json(&json!({"email": ADMIN_EMAIL})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403, "only the owner shares");
+
+    let log: Value = app.client.get(app.url(&format!("/api/v1/exams/{id}/audit"))).send().await.unwrap().json().await.unwrap();
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["share", "publish"], "{log}");
+    let mine: Value = plain().get(app.url("/api/v1/audit")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    assert!(mine.as_array().unwrap().iter().any(|e| e["action"] == "joined"), "{mine}");
+    // A failed sign-in on an existing account is in its owner's log, with the address.
+    plain()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "new@school.test", "password": "wrong wrong wrong"}))
+        .send()
+        .await
+        .unwrap();
+    let mine: Value = plain().get(app.url("/api/v1/audit")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    let failed = mine.as_array().unwrap().iter().find(|e| e["action"] == "sign_in_failed").expect("logged");
+    assert_eq!(failed["from"], "127.0.0.1");
+    app.stop().await;
+}

@@ -38,8 +38,37 @@ pub fn Login() -> impl IntoView {
     }
 }
 
+/// `/setup?token=`: the first teacher's account.
 #[component]
 pub fn Setup() -> impl IntoView {
+    view! {
+        <Title text="Set up · Exams" />
+        <NewAccount
+            heading="Create the first teacher account"
+            hint="This link works once. Other teachers are invited from your account page."
+            action="/api/v1/auth/setup"
+            button="Create account and sign in"
+        />
+    }
+}
+
+/// `/invite?token=`: a teacher invited by another.
+#[component]
+pub fn Invite() -> impl IntoView {
+    view! {
+        <Title text="Invitation · Exams" />
+        <NewAccount
+            heading="Join as a teacher"
+            hint="You were invited to create exams here. The invitation works once, for 7 days."
+            action="/api/v1/auth/accept-invite"
+            button="Create account and sign in"
+        />
+    }
+}
+
+/// An account form posting `token` (from the link), email, name and password to `action`.
+#[component]
+fn NewAccount(heading: &'static str, hint: &'static str, action: &'static str, button: &'static str) -> impl IntoView {
     let query = use_query_map();
     let token = move || query.with(|q| q.get("token")).unwrap_or_default();
     let error = move || query.with(|q| q.get("error")).filter(|e| !e.is_empty());
@@ -65,17 +94,16 @@ pub fn Setup() -> impl IntoView {
         }
     };
     view! {
-        <Title text="Set up · Exams" />
         <main class="page narrow">
-            <h1>"Create the first teacher account"</h1>
-            <p class="hint">"This link works once. Other teachers are invited from inside the app."</p>
+            <h1>{heading}</h1>
+            <p class="hint">{hint}</p>
             {move || general().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <form class="card auth-form" method="post" action="/api/v1/auth/setup">
+            <form class="card auth-form" method="post" action=action>
                 <input type="hidden" name="token" prop:value=token />
                 {row("email", "Email", "email", "username", "You sign in with it.")}
                 {row("name", "Your name", "text", "name", "Shown to other teachers.")}
                 {row("password", "Password", "password", "new-password", "At least 10 characters.")}
-                <button type="submit" class="primary">"Create account and sign in"</button>
+                <button type="submit" class="primary">{button}</button>
             </form>
         </main>
     }
@@ -91,7 +119,7 @@ pub fn AccountMenu() -> impl IntoView {
             {move || me.get().map(|r| match r.ok().as_ref().and_then(|i| i.teacher().cloned()) {
                 Some(t) => view! {
                     <form class="account" method="post" action="/api/v1/auth/logout">
-                        <span class="who" title=t.email.to_string()>{t.name.clone()}</span>
+                        <a class="who" href="/teacher/account" title=format!("{} · your account", t.email)>{t.name.clone()}</a>
                         <button type="submit" class="link-button">"Sign out"</button>
                     </form>
                 }.into_any(),

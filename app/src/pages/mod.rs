@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod account;
 pub mod auth;
 pub mod charts;
 pub mod home;

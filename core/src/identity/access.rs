@@ -59,4 +59,36 @@ impl AccessRules {
         self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(exam);
         Ok(created)
     }
+
+    /// Shares `exam` with `with` (a teacher). Only the owner shares; sharing twice is a no-op.
+    pub async fn share(&self, exam: &ExamId, by: &TeacherId, with: &TeacherId) -> Result<ExamAccess, ServiceError> {
+        self.change(exam, by, |a| {
+            if &a.owner != with && !a.shared_with.contains(with) {
+                a.shared_with.push(with.clone());
+            }
+        })
+        .await
+    }
+
+    /// Stops sharing `exam` with `with`.
+    pub async fn unshare(&self, exam: &ExamId, by: &TeacherId, with: &TeacherId) -> Result<ExamAccess, ServiceError> {
+        self.change(exam, by, |a| a.shared_with.retain(|t| t != with)).await
+    }
+
+    async fn change(&self, exam: &ExamId, by: &TeacherId, f: impl FnOnce(&mut ExamAccess)) -> Result<ExamAccess, ServiceError> {
+        let Some(mut access) = store::get_json::<ExamAccess>(self.store.as_ref(), &keys::access_key(exam)).await? else {
+            return Err(ServiceError::NotFound(format!("exam {exam}")));
+        };
+        if &access.owner != by {
+            return Err(if access.allows(by) {
+                ServiceError::Forbidden("Only the exam's owner can change who it is shared with.".into())
+            } else {
+                ServiceError::NotFound(format!("exam {exam}"))
+            });
+        }
+        f(&mut access);
+        store::put_json(self.store.as_ref(), &keys::access_key(exam), &access, PutMode::Overwrite).await?;
+        self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(exam);
+        Ok(access)
+    }
 }

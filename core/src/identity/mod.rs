@@ -1,9 +1,12 @@
 //! Identity and access, without HTTP: teacher accounts ([`accounts`]), the first-teacher setup
-//! link ([`setup`]), personal access tokens ([`tokens`]), exam ownership ([`access`]) and the
-//! secrets they are built from ([`secrets`]). Sessions and cookies are the gateway's.
+//! link ([`setup`]), invitations ([`invites`]), personal access tokens ([`tokens`]), exam
+//! ownership and sharing ([`access`]), the audit log ([`audit`]) and the secrets they are built
+//! from ([`secrets`]). Sessions and cookies are the gateway's.
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
+pub mod invites;
 pub mod secrets;
 pub mod setup;
 pub mod tokens;
@@ -23,6 +26,8 @@ pub struct IdentityService {
     pub setup: setup::Setup,
     pub tokens: tokens::Tokens,
     pub access: Arc<access::AccessRules>,
+    pub invites: invites::Invites,
+    pub audit: audit::Audit,
 }
 
 impl IdentityService {
@@ -30,7 +35,9 @@ impl IdentityService {
         IdentityService {
             accounts: accounts::Accounts::new(store.clone(), clock.clone()),
             setup: setup::Setup::new(store.clone(), clock.clone()),
-            tokens: tokens::Tokens::new(store.clone(), clock),
+            tokens: tokens::Tokens::new(store.clone(), clock.clone()),
+            invites: invites::Invites::new(store.clone(), clock.clone()),
+            audit: audit::Audit::new(store.clone(), clock),
             access: Arc::new(access::AccessRules::new(store)),
         }
     }
@@ -54,5 +61,49 @@ impl IdentityService {
     /// The first teacher's id, if any account exists.
     pub async fn first_teacher(&self) -> Result<Option<TeacherId>, ServiceError> {
         Ok(self.accounts.all().await?.into_iter().next().map(|a| a.id))
+    }
+
+    /// Shares `exam` with the teacher whose account is `email` (owner only), audited.
+    pub async fn share(&self, exam: &ExamId, by: &TeacherId, email: &str) -> Result<exam_domain::identity::ExamAccess, ServiceError> {
+        let email = exam_domain::identity::Email::parse(email).map_err(|e| ServiceError::invalid(e.field(), e.to_string()))?;
+        let Some(with) = self.accounts.by_email(&email).await? else {
+            return Err(ServiceError::invalid("email", "no teacher has an account with this email; invite them first"));
+        };
+        let access = self.access.share(exam, by, &with.id).await?;
+        self.audit.record(audit::Scope::Exam(exam), "share", Some(by), Some(exam), None, &format!("with {}", with.id)).await;
+        Ok(access)
+    }
+
+    /// Stops sharing `exam` with `with` (owner only), audited.
+    pub async fn unshare(
+        &self,
+        exam: &ExamId,
+        by: &TeacherId,
+        with: &TeacherId,
+    ) -> Result<exam_domain::identity::ExamAccess, ServiceError> {
+        let access = self.access.unshare(exam, by, with).await?;
+        self.audit.record(audit::Scope::Exam(exam), "unshare", Some(by), Some(exam), None, &format!("with {with}")).await;
+        Ok(access)
+    }
+
+    /// A personal access token for `by` (see [`tokens::Tokens::create`]), audited.
+    pub async fn create_token(&self, by: &TeacherId, name: &str, days: u32) -> Result<(String, tokens::TokenInfo), ServiceError> {
+        let (secret, info) = self.tokens.create(by, name, days).await?;
+        self.audit.record(audit::Scope::Teacher(by), "token_created", Some(by), None, None, &format!("{} ({})", info.name, info.id)).await;
+        Ok((secret, info))
+    }
+
+    /// Revokes one of `by`'s tokens, audited.
+    pub async fn revoke_token(&self, by: &TeacherId, id: &str) -> Result<(), ServiceError> {
+        self.tokens.revoke(by, id).await?;
+        self.audit.record(audit::Scope::Teacher(by), "token_revoked", Some(by), None, None, id).await;
+        Ok(())
+    }
+
+    /// An invitation from `by` (see [`invites::Invites::create`]), audited.
+    pub async fn create_invite(&self, by: &TeacherId) -> Result<(String, invites::InviteRecord), ServiceError> {
+        let (token, record) = self.invites.create(by).await?;
+        self.audit.record(audit::Scope::Teacher(by), "invited", Some(by), None, None, &format!("expires {}", record.expires_at)).await;
+        Ok((token, record))
     }
 }

@@ -18,14 +18,7 @@ pub const TOKEN_PREFIX: &str = "exm_";
 /// Longest lifetime a token can be given.
 pub const MAX_DAYS: u32 = 366;
 
-/// What is listed about a token; never the token itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenInfo {
-    pub id: String,
-    pub name: String,
-    pub created_at: String,
-    pub expires_at: String,
-}
+pub use exam_domain::identity::TokenInfo;
 
 /// The stored form: [`TokenInfo`] and its owner.
 #[derive(Serialize, Deserialize)]

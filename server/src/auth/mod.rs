@@ -9,6 +9,7 @@
 
 pub mod limits;
 pub mod origin;
+pub mod people;
 pub mod routes;
 pub mod sessions;
 

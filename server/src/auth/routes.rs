@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get, post};
 use axum::{Form, Json, Router};
+use exam_core::identity::audit::Scope;
 use exam_core::service::ServiceError;
 use exam_domain::identity::{Identity, Teacher};
 use serde::Deserialize;
@@ -29,12 +30,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/setup", post(setup))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .merge(super::people::routes())
 }
 
 /// A body from a form post (`from_form`) or JSON.
-struct Body<T> {
-    value: T,
-    from_form: bool,
+pub(crate) struct Body<T> {
+    pub(crate) value: T,
+    pub(crate) from_form: bool,
 }
 
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for Body<T> {
@@ -76,12 +78,12 @@ fn local_path(next: Option<&str>, fallback: &str) -> String {
     }
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// Makes `teacher` the session's user, under a new session id (no fixation).
-async fn start_session(session: &Session, teacher: &Teacher) -> Result<(), AppError> {
+pub(crate) async fn start_session(session: &Session, teacher: &Teacher) -> Result<(), AppError> {
     let unavailable = |e: tower_sessions::session::Error| {
         tracing::warn!(error = %e, "cannot write the session");
         AppError::new(StatusCode::SERVICE_UNAVAILABLE, "Sign-in is not available right now. Please try again in a moment.")
@@ -128,14 +130,20 @@ async fn login(
         }
         return Ok(r);
     }
-    let Some(teacher) = s.platform.identity().accounts.sign_in(&b.email, &b.password).await? else {
+    let identity = s.platform.identity();
+    let Some(teacher) = identity.accounts.sign_in(&b.email, &b.password).await? else {
         s.limiter.failed(&address, &account);
-        tracing::info!(client.address = %address, "sign-in failed");
+        // Logged for the account's owner to see, when the account exists.
+        if let Ok(email) = exam_domain::identity::Email::parse(&b.email)
+            && let Ok(Some(a)) = identity.accounts.by_email(&email).await
+        {
+            identity.audit.record(Scope::Teacher(&a.id), "sign_in_failed", None, None, Some(&address), "").await;
+        }
         return Ok(if from_form { back(WRONG) } else { AppError::new(StatusCode::UNAUTHORIZED, WRONG).into_response() });
     };
     s.limiter.succeeded(&account);
     start_session(&session, &teacher).await?;
-    tracing::info!(teacher.id = %teacher.id, client.address = %address, "signed in");
+    identity.audit.record(Scope::Teacher(&teacher.id), "sign_in", Some(&teacher.id), None, Some(&address), "").await;
     if from_form {
         return Ok(Redirect::to(&local_path(b.next.as_deref(), "/teacher")).into_response());
     }
@@ -143,7 +151,10 @@ async fn login(
 }
 
 /// Ends the session: it is deleted from the store, so the cookie is dead on every replica.
-async fn logout(session: Session, headers: HeaderMap) -> Result<Response, AppError> {
+async fn logout(State(s): State<AppState>, session: Session, headers: HeaderMap) -> Result<Response, AppError> {
+    if let Ok(Some(signed_in)) = session.get::<SignedIn>(SESSION_KEY).await {
+        s.platform.identity().audit.record(Scope::Teacher(&signed_in.teacher), "sign_out", Some(&signed_in.teacher), None, None, "").await;
+    }
     session.flush().await.map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, format!("Cannot sign out right now: {e}")))?;
     let from_form =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
@@ -152,6 +163,26 @@ async fn logout(session: Session, headers: HeaderMap) -> Result<Response, AppErr
 
 async fn me(axum::Extension(identity): axum::Extension<Identity>) -> Json<Identity> {
     Json(identity)
+}
+
+/// A new account made from a link (setup, invitation): signed in, then `201` with the identity,
+/// or for a form the teacher's home.
+pub(crate) async fn signed_up(session: &Session, teacher: Teacher, from_form: bool) -> Result<Response, AppError> {
+    start_session(session, &teacher).await?;
+    Ok(if from_form {
+        Redirect::to("/teacher").into_response()
+    } else {
+        (StatusCode::CREATED, Json(Identity::Teacher { teacher, via: exam_domain::identity::Via::Session })).into_response()
+    })
+}
+
+/// A form from a link goes back to its page with the message (and the field it is about).
+pub(crate) fn back_to_form(page: &str, token: &str, e: &ServiceError) -> Response {
+    let (field, message) = match e {
+        ServiceError::Invalid { field, message } => (format!("&field={}", enc(field)), message.clone()),
+        other => (String::new(), other.to_string()),
+    };
+    Redirect::to(&format!("{page}?token={}&error={}{field}", enc(token), enc(&message))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -167,25 +198,11 @@ async fn setup(State(s): State<AppState>, session: Session, body: Body<SetupBody
     let identity = s.platform.identity();
     match identity.setup.complete(&identity.accounts, &b.token, &b.email, &b.name, &b.password).await {
         Ok(teacher) => {
+            identity.audit.record(Scope::Teacher(&teacher.id), "setup", Some(&teacher.id), None, None, "the first teacher account").await;
             identity.adopt_orphans(s.platform.exams().into_iter().map(|e| e.id)).await?;
-            start_session(&session, &teacher).await?;
-            Ok(if from_form {
-                Redirect::to("/teacher").into_response()
-            } else {
-                (StatusCode::CREATED, Json(Identity::Teacher { teacher, via: exam_domain::identity::Via::Session })).into_response()
-            })
+            signed_up(&session, teacher, from_form).await
         }
-        Err(e) if from_form => {
-            let field = match &e {
-                ServiceError::Invalid { field, .. } => format!("&field={}", enc(field)),
-                _ => String::new(),
-            };
-            let message = match &e {
-                ServiceError::Invalid { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
-            Ok(Redirect::to(&format!("/setup?token={}&error={}{field}", enc(&b.token), enc(&message))).into_response())
-        }
+        Err(e) if from_form => Ok(back_to_form("/setup", &b.token, &e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -202,7 +219,7 @@ fn default_days() -> u32 {
 }
 
 async fn create_token(State(s): State<AppState>, CurrentTeacher(t): CurrentTeacher, body: Body<NewToken>) -> Result<Response, AppError> {
-    let (secret, info) = s.platform.identity().tokens.create(&t.id, &body.value.name, body.value.expires_in_days).await?;
+    let (secret, info) = s.platform.identity().create_token(&t.id, &body.value.name, body.value.expires_in_days).await?;
     let mut v = serde_json::to_value(&info).map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     v["token"] = serde_json::Value::String(secret);
     Ok((StatusCode::CREATED, Json(v)).into_response())
@@ -217,6 +234,6 @@ async fn revoke_token(
     CurrentTeacher(t): CurrentTeacher,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    s.platform.identity().tokens.revoke(&t.id, &id).await?;
+    s.platform.identity().revoke_token(&t.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
