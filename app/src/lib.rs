@@ -90,6 +90,21 @@ pub fn hydrate() {
     leptos::mount::hydrate_body(App);
 }
 
+/// Text for the two places Leptos 0.8 writes without escaping when rendering on the server:
+/// `<textarea>` children (tachys renders them raw) and leptos_meta's `<Title>` (pushed into
+/// `<title>` as is). Both are RCDATA, where a browser decodes entities, so escaping is exact.
+/// In the browser the same text is set as a value or `document.title`, never parsed: as is.
+pub fn raw_text(text: &str) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        html_escape::encode_text(text).into_owned()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        text.to_owned()
+    }
+}
+
 /// "1 question", "3 questions".
 pub fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();

@@ -35,7 +35,7 @@ fn ResultsTable(exam: ExamSummary, subs: Vec<SubmissionRecord>) -> impl IntoView
     let avg = if n == 0 { 0.0 } else { subs.iter().map(|s| s.report.percent).sum::<f64>() / n as f64 };
     let csv = format!("/api/v1/exams/{}/results.csv", exam.id);
     view! {
-        <Title text=format!("{} · Results", exam.title) />
+        <Title text=crate::raw_text(&format!("{} · Results", exam.title)) />
         <h1>{format!("Results: {}", exam.title)}</h1>
         <p class="lead" role="status" aria-live="polite">
             {if n == 0 {

@@ -85,7 +85,7 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
     let cards = StoredValue::new(exam.questions.clone());
     let card_exam_id = StoredValue::new(id.clone());
     view! {
-        <Title text=format!("{} · Review", s.title) />
+        <Title text=crate::raw_text(&format!("{} · Review", s.title)) />
         <div class="title-row">
             <h1>{s.title.clone()}</h1>
             <StatusPill status=s.status />
@@ -390,7 +390,7 @@ where
             {hidden()}
             <div class="field">
                 <label for=field("text")>{format!("Question {number} text")}</label>
-                <textarea id=field("text") name="question" rows="3" required maxlength="2000">{q.question.clone()}</textarea>
+                <textarea id=field("text") name="question" rows="3" required maxlength="2000">{crate::raw_text(&q.question)}</textarea>
             </div>
             <fieldset class="option-slots">
                 <legend>{if is_mcq { "Options (2 to 7; leave a box empty to remove it) and the correct answer" } else { "Correct answer" }}</legend>
@@ -415,7 +415,7 @@ where
             </fieldset>
             <div class="field">
                 <label for=field("explanation")>"Explanation " <span class="optional">"(optional, shown to students after they submit)"</span></label>
-                <textarea id=field("explanation") name="explanation" rows="2" maxlength="2000">{q.explanation.clone().unwrap_or_default()}</textarea>
+                <textarea id=field("explanation") name="explanation" rows="2" maxlength="2000">{crate::raw_text(q.explanation.as_deref().unwrap_or_default())}</textarea>
             </div>
             <div class="actions">
                 <button type="submit" class="primary" disabled=move || save.pending().get()>

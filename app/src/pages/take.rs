@@ -131,7 +131,7 @@ fn Exam(paper: ExamPaper, st: TakeState) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| client::resume_if_known(st));
     view! {
-        <Title text=paper.title.clone() />
+        <Title text=crate::raw_text(&paper.title) />
         <h1>{paper.title.clone()}</h1>
         {move || st.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {move || match st.phase.get() {

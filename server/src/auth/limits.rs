@@ -79,7 +79,7 @@ mod tests {
         l.failed("5.6.7.8", "ada");
         assert!(l.blocked("9.9.9.9", "ada").is_some(), "the account is protected from any address");
         assert_eq!(l.blocked("1.2.3.4", "bob"), None, "others at the same address still get in");
-        for i in 0..3 {
+        for i in 0..4 {
             l.failed("1.2.3.4", &format!("user{i}"));
         }
         assert!(l.blocked("1.2.3.4", "carol").is_some(), "five failures from one address");
