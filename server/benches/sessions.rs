@@ -41,6 +41,8 @@ async fn main() {
         .env("LEPTOS_SITE_ADDR", &addr)
         .env("LEPTOS_SITE_ROOT", dir.path().join("site"))
         .env("RUST_LOG", "warn")
+        // Every simulated student connects from 127.0.0.1.
+        .env("EXAM_WS_MAX_PER_CLIENT", (sessions + 16).to_string())
         .env("EXAM_ADMIN_EMAIL", "bench@school.test")
         .env("EXAM_ADMIN_PASSWORD_FILE", &password_file)
         .kill_on_drop(true)

@@ -12,6 +12,7 @@ pub mod settings;
 pub mod sittings;
 pub mod state;
 pub mod ws;
+pub mod ws_limits;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -154,6 +155,7 @@ fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOption
         settings: settings.clone(),
         leptos: leptos.clone(),
         limiter: Arc::new(auth::limits::FailureLimiter::default()),
+        sockets: ws_limits::SocketLimits::new(settings.ws_max_per_client, settings.ws_max_total),
     };
     let routes = generate_route_list(app::App);
     let context = move || {

@@ -47,6 +47,10 @@ pub struct Settings {
     pub llm: Option<exam_llm::LlmSettings>,
     /// Identity: the public URL, the admin account, session lifetimes.
     pub auth: AuthSettings,
+    /// `EXAM_WS_MAX_PER_CLIENT` (default 256: a year group behind one NAT address, two sockets each): WebSockets one client address may hold open.
+    pub ws_max_per_client: usize,
+    /// `EXAM_WS_MAX_TOTAL` (default 10000): WebSockets this replica holds open at most.
+    pub ws_max_total: usize,
 }
 
 /// How people sign in (see README, "Identity").
@@ -121,6 +125,8 @@ impl Default for Settings {
             embedded_generator: None,
             llm: None,
             auth: AuthSettings::default(),
+            ws_max_per_client: 256,
+            ws_max_total: 10_000,
         }
     }
 }
@@ -189,6 +195,12 @@ impl Settings {
         };
         s.llm = exam_llm::LlmSettings::from_env()?;
         s.auth = auth_from_env()?;
+        if let Some(n) = parse::<usize>("EXAM_WS_MAX_PER_CLIENT")? {
+            s.ws_max_per_client = n.max(1);
+        }
+        if let Some(n) = parse::<usize>("EXAM_WS_MAX_TOTAL")? {
+            s.ws_max_total = n.max(1);
+        }
         s.backends = Some(exam_backends::BackendSettings::from_env(s.data_dir.clone(), s.bucket.clone(), s.uploads_topic.clone())?);
         Ok(s)
     }

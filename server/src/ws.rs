@@ -17,15 +17,33 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::parse_exam_id;
+use crate::auth::ClientAddress;
 use crate::error::AppError;
 use crate::state::AppState;
 
 /// Keeps idle connections alive through proxies (nginx closes after its read timeout).
 const PING_EVERY: Duration = Duration::from_secs(25);
 
-pub async fn live(State(s): State<AppState>, Extension(identity): Extension<Identity>, ws: WebSocketUpgrade) -> Response {
+/// A silent client (no message, no pong) is dropped after this long: three missed pings.
+const IDLE: Duration = Duration::from_secs(3 * 25 + 5);
+
+/// Limits every socket gets: messages no larger than the protocol needs.
+fn limited(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.max_message_size(crate::ws_limits::MAX_MESSAGE).max_frame_size(crate::ws_limits::MAX_MESSAGE)
+}
+
+pub async fn live(
+    State(s): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    ClientAddress(client): ClientAddress,
+    ws: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let permit = s.sockets.acquire(&client)?;
     let rx = s.platform.live();
-    ws.on_upgrade(move |socket| live_session(socket, s, identity, rx))
+    Ok(limited(ws).on_upgrade(move |socket| async move {
+        live_session(socket, s, identity, rx).await;
+        drop(permit);
+    }))
 }
 
 /// The part of a live frame that decides who may see it.
@@ -54,6 +72,7 @@ async fn live_session(socket: WebSocket, s: AppState, identity: Identity, mut rx
     let (mut tx, mut incoming) = socket.split();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let mut heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
             frame = rx.recv() => {
@@ -70,11 +89,12 @@ async fn live_session(socket: WebSocket, s: AppState, identity: Identity, mut rx
                 }
             }
             msg = incoming.next() => match msg {
+                // An error includes a message over the size limit: the socket is dropped.
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
+                Some(Ok(_)) => heard = tokio::time::Instant::now(),
             },
             _ = ping.tick() => {
-                if tx.send(Message::Ping(Default::default())).await.is_err() {
+                if heard.elapsed() > IDLE || tx.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
             }
@@ -91,14 +111,19 @@ pub async fn attempt(
     State(s): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<AttemptQuery>,
+    ClientAddress(client): ClientAddress,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
     let id = parse_exam_id(&id)?;
+    let permit = s.sockets.acquire(&client)?;
     let student = Student::parse(&q.student).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "student", e.to_string()))?;
     // Fail before upgrading, so the browser gets a readable HTTP error (window, attempts).
     let state = s.platform.attempts().open(&id, student).await?;
     let ws = ws.map_err(|e| AppError::new(e.status(), e.body_text()))?;
-    Ok(ws.on_upgrade(move |socket| attempt_session(socket, s, state)))
+    Ok(limited(ws).on_upgrade(move |socket| async move {
+        attempt_session(socket, s, state).await;
+        drop(permit);
+    }))
 }
 
 fn frame(msg: &ServerMsg) -> Message {
@@ -148,14 +173,21 @@ async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: AttemptS
     let mut check = tokio::time::interval(DEADLINE_CHECK);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     check.tick().await;
+    let (mut heard, mut pinged) = (tokio::time::Instant::now(), tokio::time::Instant::now());
     loop {
         let reply = tokio::select! {
             msg = socket.next() => {
                 let text = match msg {
                     Some(Ok(Message::Text(t))) => t,
+                    // An error includes a message over the size limit: the socket is dropped
+                    // (answers are already stored; the page reconnects and resumes).
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => continue,
+                    Some(Ok(_)) => {
+                        heard = tokio::time::Instant::now();
+                        continue;
+                    }
                 };
+                heard = tokio::time::Instant::now();
                 match serde_json::from_str::<ClientMsg>(&text) {
                     Err(e) => ServerMsg::Error { message: format!("Unreadable message: {e}") },
                     Ok(ClientMsg::Answer { question_id, option_id }) => {
@@ -187,6 +219,15 @@ async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: AttemptS
                 }
             }
             _ = check.tick() => {
+                if heard.elapsed() > IDLE {
+                    break;
+                }
+                if pinged.elapsed() >= PING_EVERY {
+                    pinged = tokio::time::Instant::now();
+                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                        break;
+                    }
+                }
                 match attempts.expire_if_due(&state).await {
                     Ok(Some(done)) => {
                         return finish(&mut socket, &done).await;

@@ -116,6 +116,28 @@ async fn from_session(s: &AppState, session: &Session) -> Result<Identity, Respo
     Ok(Identity::Teacher { teacher, via: Via::Session })
 }
 
+/// The client's address, for rate limits, socket limits and the audit log: the connection's
+/// peer, or behind a trusted ingress (`EXAM_TRUST_FORWARDED_FOR`) the last `X-Forwarded-For` hop.
+pub fn client_address(s: &AppState, headers: &axum::http::HeaderMap, peer: Option<std::net::SocketAddr>) -> String {
+    if s.settings.auth.trust_forwarded_for
+        && let Some(last) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next())
+    {
+        return last.trim().to_owned();
+    }
+    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// [`client_address`] as an extractor.
+pub struct ClientAddress(pub String);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+        Ok(ClientAddress(client_address(s, &parts.headers, peer)))
+    }
+}
+
 /// The identity [`resolve`] put on the request (anonymous if it did not run).
 pub fn identity(parts: &Parts) -> Identity {
     parts.extensions.get::<Identity>().cloned().unwrap_or_default()

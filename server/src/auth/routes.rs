@@ -59,17 +59,6 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
-/// The client's address for rate limits: the connection's peer, or behind a trusted ingress
-/// the last `X-Forwarded-For` hop.
-fn client_address(s: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
-    if s.settings.auth.trust_forwarded_for
-        && let Some(last) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next())
-    {
-        return last.trim().to_owned();
-    }
-    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
-}
-
 /// Only paths on this site: `/teacher/exams/x`, never `//evil.example` or `https://…`.
 fn local_path(next: Option<&str>, fallback: &str) -> String {
     match next {
@@ -112,7 +101,7 @@ async fn login(
     body: Body<LoginBody>,
 ) -> Result<Response, AppError> {
     let Body { value: b, from_form } = body;
-    let address = client_address(&s, &headers, peer.map(|c| c.0.0));
+    let address = super::client_address(&s, &headers, peer.map(|c| c.0.0));
     let account = b.email.trim().to_lowercase();
     let back = |message: &str| {
         let next = b.next.as_deref().map(|n| format!("&next={}", enc(n))).unwrap_or_default();
