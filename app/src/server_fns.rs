@@ -18,7 +18,7 @@ fn platform() -> Result<std::sync::Arc<exam_core::service::Platform>, ServerFnEr
 
 #[cfg(feature = "ssr")]
 fn exam_id(raw: &str) -> Result<exam_domain::ExamId, ServerFnError> {
-    exam_domain::ExamId::parse(raw).map_err(|_| ServerFnError::new(format!("exam {raw} not found")))
+    exam_domain::ExamId::parse(raw).map_err(|_| refuse(404, format!("exam {raw} not found")))
 }
 
 /// The caller, as the gateway's identity middleware resolved it (also during SSR, when a
@@ -57,9 +57,14 @@ async fn owned(raw: &str) -> Result<exam_domain::ExamId, ServerFnError> {
     }
 }
 
+/// A use-case's refusal as a server function error. "Not found" also sets the response's
+/// status, so a page for an exam that does not exist (or is not the caller's) is a 404 page.
 #[cfg(feature = "ssr")]
 fn err(e: exam_core::service::ServiceError) -> ServerFnError {
-    ServerFnError::new(e.to_string())
+    match e {
+        exam_core::service::ServiceError::NotFound(_) => refuse(404, e.to_string()),
+        other => ServerFnError::new(other.to_string()),
+    }
 }
 
 #[server(prefix = "/sfn/teacher")]

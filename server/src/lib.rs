@@ -189,6 +189,8 @@ fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOption
         .merge(auth::routes::routes())
         .merge(api::teacher_routes(settings.max_upload_bytes))
         .merge(api::student_routes())
+        // Anything else under the API is a JSON 404 (not the HTML "page not found").
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes_with_context(&state, routes, context, shell)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         // Outermost last: trace → headers → cross-site refusal → session → identity → guard.
@@ -228,6 +230,10 @@ async fn first_teacher(platform: &Platform, settings: &Settings) -> anyhow::Resu
     }
     identity.adopt_orphans(platform.exams().into_iter().map(|e| e.id)).await?;
     Ok(())
+}
+
+async fn api_not_found(uri: axum::http::Uri) -> error::AppError {
+    error::AppError::new(StatusCode::NOT_FOUND, format!("no such API route: {}", uri.path()))
 }
 
 async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> axum::response::Response {

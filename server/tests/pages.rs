@@ -1,7 +1,8 @@
-//! Text from teachers' files reaches pages as text, never as markup: a hostile exam title and
-//! question text (as an imported bank or a lecture PDF could carry) on the student's exam page
-//! and the teacher's review and results pages, where Leptos writes `<title>` and `<textarea>`
-//! content without escaping it itself.
+//! What pages answer for hostile text and for things that do not exist. Text from teachers'
+//! files reaches pages as text, never as markup: a hostile exam title and question text (as an
+//! imported bank or a lecture PDF could carry) on the student's exam page and the teacher's
+//! review and results pages, where Leptos writes `<title>` and `<textarea>` content without
+//! escaping it itself. Unknown exams are 404 pages; unknown API routes JSON 404s.
 
 mod common;
 
@@ -37,5 +38,22 @@ async fn hostile_titles_and_question_texts_are_escaped_on_every_page() {
         review.contains("x &lt;/textarea&gt;&lt;script&gt;alert(2)&lt;/script&gt; y?</textarea>"),
         "the question is the textarea's text"
     );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_exams_and_api_routes_are_404s_in_the_format_asked_for() {
+    let app = spawn_app().await;
+    for page in ["/exams/0123456789abcdef", "/teacher/exams/0123456789abcdef", "/exams/not-an-id"] {
+        let r = app.client.get(app.url(page)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{page}");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{page} is a page");
+    }
+    for path in ["/api/v1/nope", "/api/v1/exams/x/y/z/w", "/api/v2/exams"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains("no such API route"), "{path}: {body}");
+    }
     app.stop().await;
 }
