@@ -10,7 +10,7 @@ use exam_domain::identity::{ExamAccess, Teacher, TeacherId};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::routes::{Body, back_to_form, signed_up};
+use super::routes::{Body, NewAccountBody, back_to_form, signed_up};
 use super::{CurrentTeacher, OwnedExam};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -43,15 +43,7 @@ async fn invite(State(s): State<AppState>, CurrentTeacher(t): CurrentTeacher) ->
     Ok((StatusCode::CREATED, Json(Invitation { link: invite_link(&s, &token), expires_at: record.expires_at })).into_response())
 }
 
-#[derive(Deserialize)]
-struct AcceptBody {
-    token: String,
-    email: String,
-    name: String,
-    password: String,
-}
-
-async fn accept_invite(State(s): State<AppState>, session: Session, body: Body<AcceptBody>) -> Result<Response, AppError> {
+async fn accept_invite(State(s): State<AppState>, session: Session, body: Body<NewAccountBody>) -> Result<Response, AppError> {
     let Body { value: b, from_form } = body;
     let identity = s.platform.identity();
     match identity.invites.accept(&identity.accounts, &b.token, &b.email, &b.name, &b.password).await {

@@ -174,15 +174,16 @@ pub(crate) fn back_to_form(page: &str, token: &str, e: &ServiceError) -> Respons
     Redirect::to(&format!("{page}?token={}&error={}{field}", enc(token), enc(&message))).into_response()
 }
 
+/// The form of a link that creates an account (setup, invitation).
 #[derive(Deserialize)]
-struct SetupBody {
-    token: String,
-    email: String,
-    name: String,
-    password: String,
+pub(crate) struct NewAccountBody {
+    pub(crate) token: String,
+    pub(crate) email: String,
+    pub(crate) name: String,
+    pub(crate) password: String,
 }
 
-async fn setup(State(s): State<AppState>, session: Session, body: Body<SetupBody>) -> Result<Response, AppError> {
+async fn setup(State(s): State<AppState>, session: Session, body: Body<NewAccountBody>) -> Result<Response, AppError> {
     let Body { value: b, from_form } = body;
     let identity = s.platform.identity();
     match identity.setup.complete(&identity.accounts, &b.token, &b.email, &b.name, &b.password).await {
