@@ -112,10 +112,30 @@ impl Student {
         &self.0
     }
 
-    /// A stable, object-key-safe identity: lower-cased, percent-encoded.
+    /// Longest key kept whole. Keys are path segments (`attempts/<exam>/<key>.json`), and a
+    /// segment must fit in 255 bytes on common file systems (the embedded store); a 120-character
+    /// name in a non-Latin script percent-encodes to over 1,000 bytes.
+    pub const MAX_KEY: usize = 240;
+
+    /// A stable, object-key-safe identity: lower-cased, percent-encoded (`[A-Za-z0-9%]`). Past
+    /// [`Student::MAX_KEY`] bytes, a readable prefix of whole escapes, `~` (which the encoding
+    /// never produces) and 128 bits of the SHA-256 of the whole key: still one key per name,
+    /// and no name can be made to collide with another's.
     pub fn key(&self) -> String {
         let lower = self.0.to_lowercase();
-        percent_encoding::utf8_percent_encode(&lower, percent_encoding::NON_ALPHANUMERIC).to_string()
+        let full = percent_encoding::utf8_percent_encode(&lower, percent_encoding::NON_ALPHANUMERIC).to_string();
+        if full.len() <= Self::MAX_KEY {
+            return full;
+        }
+        let mut cut = 200;
+        // Not inside a `%XX` escape.
+        while cut > 2 && full.as_bytes()[cut - 2..cut].contains(&b'%') {
+            cut -= 1;
+        }
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(full.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("{}~{hex}", &full[..cut])
     }
 }
 
@@ -168,5 +188,20 @@ mod tests {
         assert!(Student::parse(&"x".repeat(121)).is_err());
         let zoe = Student::parse("zoë@example.org/../x").unwrap();
         assert!(zoe.key().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'%'));
+    }
+
+    #[test]
+    fn long_non_latin_names_get_keys_that_fit_a_file_name_and_stay_distinct() {
+        let long = Student::parse(&"漢".repeat(120)).unwrap();
+        let other = Student::parse(&format!("{}字", "漢".repeat(119))).unwrap();
+        let (a, b) = (long.key(), other.key());
+        assert!(a.len() <= Student::MAX_KEY && b.len() <= Student::MAX_KEY, "{} {}", a.len(), b.len());
+        assert_ne!(a, b, "names that share the kept prefix still differ");
+        assert_eq!(a, Student::parse(&"漢".repeat(120)).unwrap().key(), "stable");
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'%' || c == b'~'), "{a}");
+        let prefix = a.split('~').next().unwrap();
+        assert!(percent_encoding::percent_decode_str(prefix).decode_utf8().is_ok(), "whole escapes only: {prefix}");
+        let short = Student::parse(&"a".repeat(120)).unwrap();
+        assert_eq!(short.key(), "a".repeat(120), "short keys are unchanged");
     }
 }

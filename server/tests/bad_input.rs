@@ -164,3 +164,29 @@ async fn submissions_are_checked() {
     assert_eq!(r.status().as_u16(), 422);
     app.stop().await;
 }
+
+/// A 120-character name in a non-Latin script (over 1,000 bytes percent-encoded) takes and
+/// submits an exam on the embedded store, whose keys are file names of at most 255 bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_non_latin_student_name_can_take_an_exam() {
+    let app = spawn_app().await;
+    let id = common::bank_json_upload(&app, &app.client, "Names.json", 1).await["id"].as_str().unwrap().to_owned();
+    app.post_json(&format!("/api/v1/exams/{id}/publish"), &serde_json::json!({})).await;
+    let name = "山".repeat(120);
+    let encoded: String = url_encode(&name);
+    let mut ws = app.ws_anonymous(&format!("/api/v1/exams/{id}/attempt?student={encoded}")).await;
+    let resumed = ws.until(|f| f["type"] == "resumed").await;
+    let q = resumed["question_order"][0].as_str().unwrap().to_owned();
+    ws.send_json(&serde_json::json!({"type": "answer", "question_id": q, "option_id": "a"})).await;
+    ws.until(|f| f["type"] == "saved").await;
+    ws.send_json(&serde_json::json!({"type": "submit"})).await;
+    let result = ws.until(|f| f["type"] == "result").await;
+    assert_eq!(result["report"]["score"], 1, "{result}");
+    let (_, subs) = app.get_json(&format!("/api/v1/exams/{id}/submissions")).await;
+    assert_eq!(subs[0]["student"], name.as_str());
+    app.stop().await;
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
