@@ -94,8 +94,19 @@ pub struct Student(String);
 impl Student {
     pub const MAX_CHARS: usize = 120;
 
+    /// Invisible characters that make two names look alike while differing: zero-width
+    /// spaces and joiners, the word joiner, the byte-order mark, and bidirectional controls
+    /// (which can also reorder how a name is shown).
+    fn invisible(c: char) -> bool {
+        matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{00AD}')
+    }
+
+    /// Trims, drops invisible characters and applies NFKC, so `Ａｄａ` (full-width) and
+    /// `Ada` with a zero-width space are the student `Ada`, not look-alikes beside her.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let t = s.trim();
+        use unicode_normalization::UnicodeNormalization;
+        let visible: String = s.chars().filter(|c| !Self::invisible(*c)).nfkc().collect();
+        let t = visible.trim();
         if t.is_empty() {
             return Err(IdError::Empty { what: "student name" });
         }
@@ -188,6 +199,17 @@ mod tests {
         assert!(Student::parse(&"x".repeat(121)).is_err());
         let zoe = Student::parse("zoë@example.org/../x").unwrap();
         assert!(zoe.key().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'%'));
+    }
+
+    #[test]
+    fn look_alike_names_are_one_student() {
+        let ada = Student::parse("Ada").unwrap();
+        for alike in ["Ａｄａ", "A\u{200B}da", "\u{202E}Ada", "Ada\u{FEFF}", " ada "] {
+            assert_eq!(Student::parse(alike).unwrap().key(), ada.key(), "{alike:?}");
+        }
+        assert_eq!(Student::parse("Ａｄａ").unwrap().as_str(), "Ada", "shown as normalised");
+        assert!(Student::parse("\u{200B}\u{200B}").is_err(), "nothing visible is no name");
+        assert_ne!(Student::parse("Zoë").unwrap().key(), Student::parse("Zoe").unwrap().key(), "accents are letters");
     }
 
     #[test]
