@@ -71,6 +71,8 @@ async fn a_teacher_signs_in_and_out_and_a_wrong_password_says_nothing_about_the_
     assert!(location.starts_with("/login?error="), "{location}");
     let page = plain().get(app.url(&location)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("The email or the password is not right."), "the error is shown on the page");
+    let page = plain().get(app.url("/login?next=%2Fteacher%2Fexams%2Fx")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("value=\"/teacher/exams/x\""), "the form carries `next` before any script runs");
     app.stop().await;
 }
 
@@ -122,7 +124,9 @@ async fn the_first_start_prints_a_setup_link_that_creates_the_first_teacher_once
     assert_eq!(token.len(), 26);
     let page = plain().get(app.url(&format!("/setup?token={token}"))).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
-    assert!(page.text().await.unwrap().contains("Create the first teacher account"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Create the first teacher account"));
+    assert!(html.contains(&format!("value=\"{token}\"")), "the form carries the token before any script runs");
 
     let setup = |token: String, password: &'static str| {
         let url = app.url("/api/v1/auth/setup");

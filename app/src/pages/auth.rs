@@ -20,7 +20,7 @@ pub fn Login() -> impl IntoView {
             <p class="hint">"For teachers. Students open the exam link their teacher shared."</p>
             {move || signed_out().then(|| view! { <p class="notice" role="status">"You are signed out."</p> })}
             <form class="card auth-form" method="post" action="/api/v1/auth/login">
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <div class="field">
                     <label for="email">"Email"</label>
                     <input id="email" name="email" type="email" autocomplete="username" required autofocus
@@ -99,7 +99,7 @@ fn NewAccount(heading: &'static str, hint: &'static str, action: &'static str, b
             <p class="hint">{hint}</p>
             {move || general().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <form class="card auth-form" method="post" action=action>
-                <input type="hidden" name="token" prop:value=token />
+                <input type="hidden" name="token" value=token />
                 {row("email", "Email", "email", "username", "You sign in with it.")}
                 {row("name", "Your name", "text", "name", "Shown to other teachers.")}
                 {row("password", "Password", "password", "new-password", "At least 10 characters.")}
