@@ -58,11 +58,6 @@ impl IdentityService {
         Ok(adopted)
     }
 
-    /// The first teacher's id, if any account exists.
-    pub async fn first_teacher(&self) -> Result<Option<TeacherId>, ServiceError> {
-        Ok(self.accounts.all().await?.into_iter().next().map(|a| a.id))
-    }
-
     /// Shares `exam` with the teacher whose account is `email` (owner only), audited.
     pub async fn share(&self, exam: &ExamId, by: &TeacherId, email: &str) -> Result<exam_domain::identity::ExamAccess, ServiceError> {
         let email = exam_domain::identity::Email::parse(email).map_err(|e| ServiceError::invalid(e.field(), e.to_string()))?;
