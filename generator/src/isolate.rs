@@ -5,15 +5,35 @@
 //! JSON `Result<Document, ExtractError>` to stdout and exits 0 (an `ExtractError` is a normal
 //! answer). Anything else is [`ExtractError::Crashed`]; running past the budget is
 //! [`ExtractError::Timeout`] and the child is killed.
+//!
+//! Limits, so that no PDF can take the server's memory: the child first limits itself
+//! (`setrlimit`: data segment and address space to `EXAM_EXTRACT_MEMORY_MB`, CPU to
+//! `EXAM_EXTRACT_TIMEOUT_SECS` + 1 s; both inherited from the server's environment); it
+//! answers at most [`MAX_ANSWER_BYTES`]; the parent reads at most that much of its stdout (and
+//! the last 4 KiB of its stderr), streamed, and kills it past that. A child that ran out of
+//! memory is [`ExtractError::TooLarge`].
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::extract::{Document, ExtractError, extract_pages};
+use crate::extract::{Document, ExtractError, MAX_DOCUMENT_TEXT_BYTES, extract_pages};
+
+/// The largest JSON answer the parent reads from the child: the capped text, escaped.
+pub const MAX_ANSWER_BYTES: usize = 2 * MAX_DOCUMENT_TEXT_BYTES + (64 << 10);
+/// Memory the child may use unless `EXAM_EXTRACT_MEMORY_MB` says otherwise.
+pub const DEFAULT_MEMORY_MB: u64 = 256;
+/// How much of the child's stderr is kept (its last line explains a crash).
+const STDERR_TAIL_BYTES: usize = 4 << 10;
+
+/// The child's memory limit in MiB: `EXAM_EXTRACT_MEMORY_MB` (at least 32), else
+/// [`DEFAULT_MEMORY_MB`].
+pub fn memory_limit_mb() -> u64 {
+    std::env::var("EXAM_EXTRACT_MEMORY_MB").ok().and_then(|v| v.trim().parse::<u64>().ok()).map_or(DEFAULT_MEMORY_MB, |mb| mb.max(32))
+}
 
 /// The command that runs the child side ([`run_extract_child`]), e.g. the server's own binary
 /// with its hidden subcommand.
@@ -24,8 +44,10 @@ pub struct ExtractCommand {
 }
 
 /// Runs `cmd` as a child process, writes `pdf` to its stdin and reads its JSON answer.
-/// The child is killed once `budget` has passed (then [`ExtractError::Timeout`]); a crash or
-/// non-zero exit is [`ExtractError::Crashed`] with the last line the child wrote to stderr.
+/// The child is killed once `budget` has passed (then [`ExtractError::Timeout`]) or once it
+/// writes more than [`MAX_ANSWER_BYTES`]; a crash or non-zero exit is [`ExtractError::Crashed`]
+/// with the last line the child wrote to stderr, running out of memory
+/// [`ExtractError::TooLarge`].
 pub async fn extract_isolated(cmd: &ExtractCommand, pdf: &[u8], budget: Duration) -> Result<Document, ExtractError> {
     let mut child = tokio::process::Command::new(&cmd.program)
         .args(&cmd.args)
@@ -35,7 +57,7 @@ pub async fn extract_isolated(cmd: &ExtractCommand, pdf: &[u8], budget: Duration
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| ExtractError::Crashed(format!("could not start {}: {e}", cmd.program.display())))?;
-    let mut stdin = child.stdin.take();
+    let (mut stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
     let feed = async move {
         if let Some(stdin) = stdin.as_mut() {
             // A child that exits without reading (broken pipe) is judged by its exit status.
@@ -44,24 +66,78 @@ pub async fn extract_isolated(cmd: &ExtractCommand, pdf: &[u8], budget: Duration
         }
         drop(stdin);
     };
-    // Dropping this future on timeout drops the child, and kill_on_drop kills it.
+    let read_answer = async move {
+        let mut answer = Vec::new();
+        if let Some(stdout) = stdout {
+            stdout.take(MAX_ANSWER_BYTES as u64 + 1).read_to_end(&mut answer).await?;
+        }
+        Ok::<_, std::io::Error>(answer)
+    };
+    let child = &mut child;
     let run = async move {
-        let ((), output) = tokio::join!(feed, child.wait_with_output());
-        output
+        let ((), answer) = tokio::join!(feed, read_answer);
+        let answer = answer?;
+        if answer.len() > MAX_ANSWER_BYTES {
+            // It would block on a full pipe; nothing it says next is read.
+            let _ = child.start_kill();
+        }
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((answer, status))
     };
-    let output = match tokio::time::timeout(budget, run).await {
+    // Dropping these futures on timeout leaves the child to `kill_on_drop`.
+    let (output, tail) = match tokio::time::timeout(budget, async { tokio::join!(run, stderr_tail(stderr)) }).await {
         Err(_) => return Err(ExtractError::Timeout(budget.as_secs_f64().ceil().max(1.0) as u64)),
-        Ok(Err(e)) => return Err(ExtractError::Crashed(format!("lost contact with the reader process: {e}"))),
-        Ok(Ok(output)) => output,
+        Ok(both) => both,
     };
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let detail =
-            stderr.lines().map(str::trim).rfind(|l| !l.is_empty()).map(str::to_owned).unwrap_or_else(|| describe_status(&output.status));
+    let (answer, status) = output.map_err(|e| ExtractError::Crashed(format!("lost contact with the reader process: {e}")))?;
+    if answer.len() > MAX_ANSWER_BYTES {
+        return Err(ExtractError::TooLarge(format!("its text is larger than the {} MiB a document may have", MAX_ANSWER_BYTES >> 20)));
+    }
+    if !status.success() {
+        let stderr = String::from_utf8_lossy(&tail);
+        if stderr.contains("memory allocation of") {
+            return Err(out_of_memory());
+        }
+        if killed_by(&status, 24) {
+            // SIGXCPU: the child's own CPU limit.
+            return Err(ExtractError::Timeout(budget.as_secs_f64().ceil().max(1.0) as u64));
+        }
+        let detail = stderr.lines().map(str::trim).rfind(|l| !l.is_empty()).map(str::to_owned).unwrap_or_else(|| describe_status(&status));
         return Err(ExtractError::Crashed(detail));
     }
-    serde_json::from_slice::<Result<Document, ExtractError>>(&output.stdout)
+    serde_json::from_slice::<Result<Document, ExtractError>>(&answer)
         .map_err(|e| ExtractError::Crashed(format!("the reader process gave an unreadable answer ({e})")))?
+}
+
+fn out_of_memory() -> ExtractError {
+    ExtractError::TooLarge(format!("reading it needs more than the {} MiB of memory the PDF reader may use", memory_limit_mb()))
+}
+
+/// The last [`STDERR_TAIL_BYTES`] the child writes to stderr, read as it comes.
+async fn stderr_tail(stderr: Option<tokio::process::ChildStderr>) -> Vec<u8> {
+    let mut tail = Vec::new();
+    let Some(mut stderr) = stderr else { return tail };
+    let mut buf = [0u8; 4096];
+    while let Ok(n @ 1..) = stderr.read(&mut buf).await {
+        tail.extend_from_slice(&buf[..n]);
+        if tail.len() > STDERR_TAIL_BYTES {
+            tail.drain(..tail.len() - STDERR_TAIL_BYTES);
+        }
+    }
+    tail
+}
+
+fn killed_by(status: &std::process::ExitStatus, signal: i32) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal() == Some(signal)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (status, signal);
+        false
+    }
 }
 
 fn describe_status(status: &std::process::ExitStatus) -> String {
@@ -78,15 +154,24 @@ fn describe_status(status: &std::process::ExitStatus) -> String {
     }
 }
 
-/// The child side: reads all of stdin, extracts, prints the JSON result to stdout. Exits 0 for
-/// any answer, an [`ExtractError`] included; non-zero only if the answer cannot be written.
+/// The child side: limits its own memory and CPU, reads all of stdin, extracts, prints the
+/// JSON result to stdout. Exits 0 for any answer, an [`ExtractError`] included; non-zero only
+/// if the answer cannot be written (or the process is killed by its limits: an allocation
+/// past the memory limit aborts).
 pub fn run_extract_child() -> ExitCode {
+    limit_self();
     let mut pdf = Vec::new();
     let result = match std::io::stdin().lock().read_to_end(&mut pdf) {
         Ok(_) => extract_pages(&pdf),
         Err(e) => Err(ExtractError::Crashed(format!("could not read the PDF from stdin: {e}"))),
     };
+    drop(pdf);
     let json = match serde_json::to_vec(&result) {
+        Ok(json) if json.len() > MAX_ANSWER_BYTES => serde_json::to_vec(&Err::<Document, _>(ExtractError::TooLarge(format!(
+            "its text is larger than the {} MiB a document may have",
+            MAX_ANSWER_BYTES >> 20
+        ))))
+        .unwrap_or_default(),
         Ok(json) => json,
         Err(e) => {
             eprintln!("could not encode the result: {e}");
@@ -99,6 +184,36 @@ pub fn run_extract_child() -> ExitCode {
         Err(e) => {
             eprintln!("could not write the result: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `setrlimit` on the child itself, first thing: data (heap and anonymous mappings, Linux ≥
+/// 4.7) to the memory limit, the address space to what is mapped now (the binary, its
+/// libraries, the stack) plus the memory limit, and CPU seconds to the time budget + 1 (SIGXCPU,
+/// then SIGKILL a second later; the parent normally kills it first). Failures are reported on
+/// stderr and the child goes on: the parent's timeout and output cap still hold.
+fn limit_self() {
+    #[cfg(unix)]
+    {
+        use rlimit::Resource;
+        let memory = memory_limit_mb() << 20;
+        let mapped = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("VmSize:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        });
+        let cpu = std::env::var("EXAM_EXTRACT_TIMEOUT_SECS").ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(60).max(1) + 1;
+        let limits = [
+            ("memory", Resource::DATA, Some((memory, memory))),
+            ("address space", Resource::AS, mapped.map(|kib| ((kib << 10) + memory, (kib << 10) + memory))),
+            ("CPU time", Resource::CPU, Some((cpu, cpu + 1))),
+        ];
+        for (what, resource, limit) in limits {
+            let Some((soft, hard)) = limit else { continue };
+            // Never above a hard limit already set (raising it is not allowed).
+            let current = rlimit::getrlimit(resource).map_or(u64::MAX, |(_, hard)| hard);
+            if let Err(e) = rlimit::setrlimit(resource, soft.min(current), hard.min(current)) {
+                eprintln!("could not limit the reader's {what}: {e}");
+            }
         }
     }
 }

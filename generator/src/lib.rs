@@ -13,6 +13,9 @@ mod isolate;
 mod repair;
 mod text;
 
-pub use extract::{Document, ExtractError, extract_pages, extract_pages_unrepaired, normalise_page};
+pub use extract::{
+    Document, ExtractError, MAX_DOCUMENT_TEXT_BYTES, MAX_PAGE_TEXT_BYTES, MAX_STREAM_BYTES, extract_pages, extract_pages_unrepaired,
+    normalise_page,
+};
 pub use generate::{GenerateError, Generated, generate};
-pub use isolate::{ExtractCommand, extract_isolated, run_extract_child};
+pub use isolate::{ExtractCommand, MAX_ANSWER_BYTES, extract_isolated, memory_limit_mb, run_extract_child};

@@ -1,6 +1,8 @@
 //! Bad input gets a clear error and loses nothing.
 
 mod common;
+#[path = "../../generator/tests/hostile/mod.rs"]
+mod hostile;
 
 use common::{fixture, spawn_app};
 use serde_json::Value;
@@ -116,6 +118,35 @@ async fn broken_pdfs_fail_with_a_reason_and_the_upload_is_kept() {
     }
     // The process is up and other uploads still work.
     let r = app.upload("lecture.pdf", good, &[("mcq", "1"), ("true_false", "0")]).await;
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.wait_until_settled(&id).await["status"], "draft");
+    app.stop().await;
+}
+
+/// Decompression bombs (issue 10, item 3): a 0.44 MiB PDF whose content inflates to 128 MiB of
+/// text operators, and a 1 MiB PDF of 1 GiB of zeros, once took the reader to 5.4 and 2.1 GB
+/// and the gateway to 1.5 GB. Now each exam fails with a readable reason, nothing of their
+/// text is stored, and the gateway goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decompression_bombs_fail_the_exam_with_a_reason() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for (name, pdf) in [("bomb.pdf", hostile::text_bomb()), ("zeros.pdf", hostile::zeros_bomb())] {
+        assert!(pdf.len() <= 1100 << 10, "{name}: {} bytes", pdf.len());
+        let r = app.upload(name, pdf, &[]).await;
+        assert_eq!(r.status().as_u16(), 202, "{name}");
+        ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        let e = app.wait_until_settled(id).await;
+        assert_eq!(e["status"], "failed", "{e}");
+        let err = e["error"].as_str().unwrap();
+        assert!(err.starts_with("The PDF is too large to read: "), "{err}");
+        assert!(!app.data.join(format!("objects/exams/text/{id}.json")).exists());
+    }
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = app.upload("lecture.pdf", fixture("lecture.pdf"), &[("mcq", "1"), ("true_false", "0")]).await;
     let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     assert_eq!(app.wait_until_settled(&id).await["status"], "draft");
     app.stop().await;
