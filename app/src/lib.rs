@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/teacher/exams/:id/settings") view=pages::settings::Settings ssr=SsrMode::Async />
                 <Route path=path!("/teacher/exams/:id/sitting") view=pages::sitting::Sitting ssr=SsrMode::Async />
                 <Route path=path!("/teacher/exams/:id/statistics") view=pages::statistics::Statistics ssr=SsrMode::Async />
+                <Route path=path!("/join") view=pages::join::JoinPage ssr=SsrMode::Async />
                 <Route path=path!("/exams") view=pages::student::ExamList ssr=SsrMode::Async />
                 <Route path=path!("/exams/:id") view=pages::take::TakeExam ssr=SsrMode::Async />
             </Routes>

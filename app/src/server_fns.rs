@@ -78,14 +78,64 @@ pub async fn whoami() -> Result<exam_domain::identity::Identity, ServerFnError> 
     Ok(identity())
 }
 
+/// The published exams this browser joined (newest first); none for anyone else.
 #[server(prefix = "/sfn/student")]
-pub async fn published_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
-    Ok(platform()?.published())
+pub async fn joined_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
+    let who = identity();
+    Ok(platform()?.published().into_iter().filter(|e| who.student_in(&e.id).is_some()).collect())
+}
+
+/// What the exam page shows before a student has joined: a published exam's title and size,
+/// and whether (and as whom) this browser joined it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExamEntry {
+    pub exam_id: String,
+    pub title: String,
+    pub question_count: u32,
+    /// The student this browser is in the exam, once joined.
+    pub joined_as: Option<String>,
+    /// Joining needs an OIDC sign-in (the exam's `require_sign_in`).
+    pub require_sign_in: bool,
+    /// This browser signed in with OIDC as a student (no name to type).
+    pub signed_in: bool,
+    /// A teacher is signed in here (they try exams from a private window).
+    pub teacher: bool,
+}
+
+#[server(prefix = "/sfn/student")]
+pub async fn load_exam_entry(id: String) -> Result<ExamEntry, ServerFnError> {
+    let p = platform()?;
+    let id = exam_id(&id)?;
+    let exam = p.published_exam(&id).map_err(err)?;
+    let who = identity();
+    let settings = p.settings(&id).await.map_err(err)?;
+    Ok(ExamEntry {
+        exam_id: id.to_string(),
+        title: exam.title,
+        question_count: exam.question_count,
+        joined_as: who.student_in(&id).map(|s| s.to_string()),
+        require_sign_in: settings.require_sign_in,
+        signed_in: matches!(who, exam_domain::identity::Identity::Student { via: exam_domain::identity::Via::Oidc, .. }),
+        teacher: who.teacher().is_some(),
+    })
+}
+
+/// The student the caller is in exam `id`: 401 unless this browser joined it.
+#[cfg(feature = "ssr")]
+fn joined(id: &exam_domain::ExamId) -> Result<exam_domain::Student, ServerFnError> {
+    identity().student_in(id).cloned().ok_or_else(|| refuse(401, "Join this exam with its code first."))
 }
 
 #[server(prefix = "/sfn/teacher")]
 pub async fn load_teacher_exam(id: String) -> Result<TeacherExam, ServerFnError> {
-    platform()?.authoring().teacher_exam(&owned(&id).await?).await.map_err(err)
+    platform()?.teacher_exam(&owned(&id).await?).await.map_err(err)
+}
+
+/// A new join code for the exam; the old one stops working.
+#[server(prefix = "/sfn/teacher")]
+pub async fn regenerate_join_code(id: String) -> Result<String, ServerFnError> {
+    let id = owned(&id).await?;
+    Ok(platform()?.regenerate_join_code(&teacher()?.id, &id).await.map_err(err)?.to_string())
 }
 
 #[server(prefix = "/sfn/teacher")]
@@ -147,14 +197,18 @@ pub async fn discard_draft(id: String) -> Result<(), ServerFnError> {
 
 #[server(prefix = "/sfn/student")]
 pub async fn load_exam_paper(id: String) -> Result<ExamPaper, ServerFnError> {
-    platform()?.attempts().paper(&exam_id(&id)?).await.map_err(err)
+    let id = exam_id(&id)?;
+    joined(&id)?;
+    platform()?.attempts().paper(&id).await.map_err(err)
 }
 
 /// The paper of one published version: for a student whose open attempt is bound to a version
 /// older than the current one.
 #[server(prefix = "/sfn/student")]
 pub async fn load_exam_paper_version(id: String, version: u32) -> Result<ExamPaper, ServerFnError> {
-    platform()?.attempts().paper_version(&exam_id(&id)?, version).await.map_err(err)
+    let id = exam_id(&id)?;
+    joined(&id)?;
+    platform()?.attempts().paper_version(&id, version).await.map_err(err)
 }
 
 #[server(prefix = "/sfn/teacher")]
@@ -168,9 +222,10 @@ pub async fn load_submissions(id: String) -> Result<(ExamSummary, Vec<Submission
 /// A student's standing in an exam: window, attempts left, the running attempt and the results
 /// the review policy allows.
 #[server(prefix = "/sfn/student")]
-pub async fn load_status(id: String, student: String) -> Result<StudentStatus, ServerFnError> {
-    let student = exam_domain::Student::parse(&student).map_err(|e| ServerFnError::new(format!("student: {e}")))?;
-    platform()?.attempts().status(&exam_id(&id)?, &student).await.map_err(err)
+pub async fn load_status(id: String) -> Result<StudentStatus, ServerFnError> {
+    let id = exam_id(&id)?;
+    let student = joined(&id)?;
+    platform()?.attempts().status(&id, &student).await.map_err(err)
 }
 
 #[server(prefix = "/sfn/teacher")]
@@ -252,16 +307,30 @@ pub async fn load_statistics(id: String, #[server(default)] version: Option<u32>
 pub async fn create_invite() -> Result<String, ServerFnError> {
     let teacher = teacher()?;
     let (token, _) = platform()?.identity().create_invite(&teacher.id).await.map_err(err)?;
-    let base = match use_context::<PublicUrl>().and_then(|p| p.0) {
-        Some(url) => url,
+    Ok(format!("{}/invite?token={token}", site_base()))
+}
+
+/// The site's address for links people open elsewhere: the public URL when one is configured,
+/// else the host this request came to.
+#[cfg(feature = "ssr")]
+fn site_base() -> String {
+    match use_context::<PublicUrl>().and_then(|p| p.0) {
+        Some(url) => url.trim_end_matches('/').to_owned(),
         None => {
             let host = use_context::<axum::http::request::Parts>()
                 .and_then(|p| p.headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
                 .unwrap_or_else(|| "127.0.0.1:3000".into());
             format!("http://{host}")
         }
-    };
-    Ok(format!("{base}/invite?token={token}"))
+    }
+}
+
+/// The link students open to join with `code` (`<site>/join?code=…`).
+#[server(prefix = "/sfn/teacher")]
+pub async fn join_link(code: String) -> Result<String, ServerFnError> {
+    teacher()?;
+    let code = exam_domain::identity::JoinCode::parse(&code).map_err(|e| refuse(422, e.to_string()))?;
+    Ok(format!("{}/join?code={code}", site_base()))
 }
 
 /// The signed-in teacher's access tokens (never their secrets).

@@ -168,7 +168,7 @@ impl Authoring {
     pub async fn teacher_exam(&self, id: &ExamId) -> Result<TeacherExam, ServiceError> {
         let exam = self.exam(id)?;
         if matches!(exam.status, ExamStatus::Generating | ExamStatus::Failed) {
-            return Ok(TeacherExam { exam, questions: Vec::new(), versions: Vec::new(), draft: None, revision: 0, can_regenerate: false });
+            return Ok(TeacherExam { exam, questions: Vec::new(), versions: Vec::new(), draft: None, revision: 0, can_regenerate: false, join_code: None });
         }
         let published = exam.status == ExamStatus::Published;
         let mut versions = Vec::new();
@@ -185,7 +185,7 @@ impl Authoring {
                 None => (bank.questions.clone(), Some(DraftInfo { based_on: None, updated_at: bank.created_at.clone() }), 0),
             },
         };
-        Ok(TeacherExam { exam, questions, versions, draft, revision, can_regenerate })
+        Ok(TeacherExam { exam, questions, versions, draft, revision, can_regenerate, join_code: None })
     }
 
     /// The stored draft, unless it is stale: a draft not based on the latest version was

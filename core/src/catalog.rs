@@ -44,6 +44,7 @@ fn blank(id: ExamId, at: &str) -> Entry {
             notes: Vec::new(),
             stage_detail: None,
             submissions: 0,
+            join_code: None,
         },
         seen_submissions: HashSet::new(),
         published_at: String::new(),

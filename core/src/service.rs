@@ -28,7 +28,7 @@ use crate::identity::IdentityService;
 use crate::records::Records;
 use crate::rules::Rules;
 use crate::store::ObjectStore;
-use exam_domain::identity::TeacherId;
+use exam_domain::identity::{JoinCode, TeacherId};
 
 #[derive(Debug, Clone)]
 pub struct PlatformConfig {
@@ -106,15 +106,60 @@ impl Platform {
         &self.identity
     }
 
-    /// The exams `teacher` may see (owned or shared), newest first as in the catalog.
+    /// The exams `teacher` may see (owned or shared), newest first as in the catalog, each
+    /// with its join code.
     pub async fn exams_of(&self, teacher: &TeacherId) -> Result<Vec<ExamSummary>, ServiceError> {
         let mut out = Vec::new();
-        for e in self.catalog.list() {
+        for mut e in self.catalog.list() {
             if self.identity.access.allows(teacher, &e.id).await? {
+                e.join_code = Some(self.identity.join.code_of(&e.id).await?.to_string());
                 out.push(e);
             }
         }
         Ok(out)
+    }
+
+    /// The teacher's view of an exam, with its join code.
+    pub async fn teacher_exam(&self, id: &ExamId) -> Result<exam_domain::TeacherExam, ServiceError> {
+        let mut exam = self.authoring.teacher_exam(id).await?;
+        exam.join_code = Some(self.identity.join.code_of(id).await?.to_string());
+        Ok(exam)
+    }
+
+    /// A new join code for `id` (the old one stops working), audited.
+    pub async fn regenerate_join_code(&self, by: &TeacherId, id: &ExamId) -> Result<JoinCode, ServiceError> {
+        self.exam(id)?;
+        let code = self.identity.join.regenerate(id).await?;
+        self.identity.audit.record(crate::identity::audit::Scope::Exam(id), "join_code_regenerated", Some(by), Some(id), None, "").await;
+        Ok(code)
+    }
+
+    /// A published exam's summary, or "not found" (drafts and failures are the teacher's).
+    pub fn published_exam(&self, id: &ExamId) -> Result<ExamSummary, ServiceError> {
+        self.exam(id)
+            .ok()
+            .filter(|e| e.status == ExamStatus::Published)
+            .ok_or_else(|| ServiceError::NotFound(format!("exam {id} (not published)")))
+    }
+
+    /// Joins `id` with its `code` under the display name `name`: the student the attempts
+    /// are filed under (`name`, or `name (2)` when another browser holds it). `Forbidden` for a
+    /// wrong code, which the caller counts towards the join limits.
+    pub async fn join(&self, id: &ExamId, code: &JoinCode, name: &Student) -> Result<Student, ServiceError> {
+        self.published_exam(id)?;
+        if !self.identity.join.is_code_of(id, code).await? {
+            return Err(ServiceError::Forbidden("This join code is not right for this exam. Check it with your teacher.".into()));
+        }
+        self.identity.join.claim(id, name, "join").await
+    }
+
+    /// The published exam a code opens (`Forbidden` for a code that opens none).
+    pub async fn exam_for_code(&self, code: &JoinCode) -> Result<ExamId, ServiceError> {
+        match self.identity.join.exam_for(code).await? {
+            Some(id) if self.published_exam(&id).is_ok() => Ok(id),
+            Some(_) => Err(ServiceError::NotFound("This exam is not published yet. Ask your teacher when it opens.".into())),
+            None => Err(ServiceError::Forbidden("No exam has this join code. Check it with your teacher.".into())),
+        }
     }
 
     /// Publishes the draft as `by`, and says so in the exam's audit log.

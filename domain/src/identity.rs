@@ -4,9 +4,12 @@
 //! accounts, hashing passwords and resolving sessions live in `exam_core::identity` and the
 //! gateway.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::{ExamId, Student};
 
 /// A teacher's stable id (a UUID without dashes), never their email.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -106,6 +109,8 @@ pub enum IdentityError {
     PasswordTooLong,
     #[error("enter a name of 1 to 120 characters")]
     BadName,
+    #[error("a join code is 8 letters and digits, such as 7KD2-M9QX")]
+    BadCode,
 }
 
 impl IdentityError {
@@ -116,6 +121,7 @@ impl IdentityError {
             IdentityError::BadEmail => "email",
             IdentityError::PasswordTooShort | IdentityError::PasswordTooLong => "password",
             IdentityError::BadName => "name",
+            IdentityError::BadCode => "code",
         }
     }
 }
@@ -132,11 +138,17 @@ pub struct Teacher {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Via {
+    /// A teacher's session (password or OpenID Connect sign-in).
     Session,
+    /// A personal access token.
     Token,
+    /// A student who joined with an exam's code and a display name.
+    Join,
+    /// A student signed in with the institution's OpenID Connect provider.
+    Oidc,
 }
 
-/// Who is asking. Students are anonymous here: their exams are reached by id.
+/// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Identity {
@@ -147,14 +159,101 @@ pub enum Identity {
         teacher: Teacher,
         via: Via,
     },
+    /// A browser that joined exams (with their codes), or a student signed in with OIDC. Each
+    /// exam maps to the student the attempts are filed under, unique within that exam.
+    Student {
+        /// The name the student last gave (or their OIDC name).
+        name: String,
+        exams: BTreeMap<ExamId, Student>,
+        via: Via,
+    },
 }
 
 impl Identity {
     pub fn teacher(&self) -> Option<&Teacher> {
         match self {
             Identity::Teacher { teacher, .. } => Some(teacher),
-            Identity::Anonymous => None,
+            _ => None,
         }
+    }
+
+    /// The student this identity is in `exam`, if it joined it.
+    pub fn student_in(&self, exam: &ExamId) -> Option<&Student> {
+        match self {
+            Identity::Student { exams, .. } => exams.get(exam),
+            _ => None,
+        }
+    }
+
+    /// The exams this identity joined as a student.
+    pub fn joined(&self) -> impl Iterator<Item = &ExamId> {
+        let exams = match self {
+            Identity::Student { exams, .. } => Some(exams.keys()),
+            _ => None,
+        };
+        exams.into_iter().flatten()
+    }
+}
+
+/// An exam's join code: 8 characters of Crockford's base32 (no I, L, O or U, so nothing reads
+/// as another character), 40 random bits. Typed codes are forgiving: case, spaces and hyphens
+/// do not matter, and `I`/`L` read as `1`, `O` as `0` (Crockford's decoding rules).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct JoinCode(String);
+
+impl JoinCode {
+    pub const LEN: usize = 8;
+    const ALPHABET: &'static [u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+    pub fn parse(s: &str) -> Result<Self, IdentityError> {
+        let mut out = String::with_capacity(Self::LEN);
+        for c in s.chars() {
+            let c = match c.to_ascii_uppercase() {
+                ' ' | '-' => continue,
+                'I' | 'L' => '1',
+                'O' => '0',
+                c => c,
+            };
+            if !c.is_ascii() || !Self::ALPHABET.contains(&(c as u8)) || out.len() == Self::LEN {
+                return Err(IdentityError::BadCode);
+            }
+            out.push(c);
+        }
+        if out.len() == Self::LEN { Ok(JoinCode(out)) } else { Err(IdentityError::BadCode) }
+    }
+
+    /// The code of 40 random bits.
+    pub fn from_bits(random: [u8; 5]) -> Self {
+        let n = random.iter().fold(0u64, |n, b| n << 8 | u64::from(*b));
+        let code = (0..Self::LEN).rev().map(|i| Self::ALPHABET[(n >> (5 * i) & 31) as usize] as char).collect();
+        JoinCode(code)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `7KD2-M9QX`: easier to read out to a class and to type.
+    pub fn display(&self) -> String {
+        format!("{}-{}", &self.0[..4], &self.0[4..])
+    }
+}
+
+impl TryFrom<String> for JoinCode {
+    type Error = IdentityError;
+    fn try_from(s: String) -> Result<Self, IdentityError> {
+        Self::parse(&s)
+    }
+}
+impl From<JoinCode> for String {
+    fn from(c: JoinCode) -> String {
+        c.0
+    }
+}
+impl fmt::Display for JoinCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -230,6 +329,40 @@ mod tests {
         assert!(TeacherId::parse("0123456789abcdef0123456789abcdef").is_ok());
         assert!(TeacherId::parse("../../auth/teachers/x").is_err());
         assert!(TeacherId::parse("0123456789ABCDEF0123456789ABCDEF").is_err());
+    }
+
+    #[test]
+    fn join_codes_are_crockford_base32_and_forgiving_when_typed() {
+        let code = JoinCode::from_bits([0xff, 0x00, 0x12, 0x34, 0x56]);
+        assert_eq!(code.as_str().len(), 8);
+        assert_eq!(code.as_str(), "ZW014D2P");
+        assert_eq!(JoinCode::parse("zw01-4d2p").unwrap(), code, "case and hyphen");
+        assert_eq!(JoinCode::parse(" ZWOI 4D2P ").unwrap(), code, "O reads as 0, I as 1");
+        assert_eq!(JoinCode::parse("ZW0L4D2P").unwrap(), code, "L reads as 1");
+        assert_eq!(code.display(), "ZW01-4D2P");
+        for bad in ["", "ZW014D2", "ZW014D2PP", "ZW014D2U", "ZW01/D2P", "ZW014D2\u{e9}"] {
+            assert_eq!(JoinCode::parse(bad), Err(IdentityError::BadCode), "{bad:?}");
+        }
+        assert_ne!(JoinCode::from_bits([0; 5]), JoinCode::from_bits([0, 0, 0, 0, 1]));
+        assert_eq!(JoinCode::from_bits([0; 5]).as_str(), "00000000");
+    }
+
+    #[test]
+    fn a_student_identity_knows_its_exams() {
+        let (a, b) = (ExamId::parse("exam-a").unwrap(), ExamId::parse("exam-b").unwrap());
+        let who = Identity::Student {
+            name: "Ada".into(),
+            exams: BTreeMap::from([(a.clone(), Student::parse("Ada (2)").unwrap())]),
+            via: Via::Join,
+        };
+        assert_eq!(who.student_in(&a).map(Student::as_str), Some("Ada (2)"));
+        assert_eq!(who.student_in(&b), None);
+        assert!(who.teacher().is_none());
+        assert_eq!(who.joined().collect::<Vec<_>>(), vec![&a]);
+        let v = serde_json::to_value(&who).unwrap();
+        assert_eq!(v["role"], "student");
+        assert_eq!(v["exams"]["exam-a"], "Ada (2)");
+        assert_eq!(v["via"], "join");
     }
 
     #[test]

@@ -42,6 +42,25 @@ pub const TOKENS_PREFIX: &str = "auth/tokens/";
 pub const SESSIONS_PREFIX: &str = "auth/sessions/";
 pub const SETUP_KEY: &str = "auth/setup.json";
 
+pub const JOIN_CODES_PREFIX: &str = "join/codes/";
+pub const JOIN_EXAMS_PREFIX: &str = "join/exams/";
+pub const JOIN_STUDENTS_PREFIX: &str = "join/students/";
+
+/// Which exam a join code opens: `join/codes/<CODE>.json`.
+pub fn join_code_key(code: &crate::identity::JoinCode) -> String {
+    format!("{JOIN_CODES_PREFIX}{code}.json")
+}
+
+/// An exam's current join code: `join/exams/<exam>.json`.
+pub fn exam_code_key(exam: &ExamId) -> String {
+    format!("{JOIN_EXAMS_PREFIX}{exam}.json")
+}
+
+/// A student who joined an exam (claims the name within it): `join/students/<exam>/<key>.json`.
+pub fn joined_student_key(exam: &ExamId, student_key: &str) -> String {
+    format!("{JOIN_STUDENTS_PREFIX}{exam}/{student_key}.json")
+}
+
 pub fn access_key(exam: &ExamId) -> String {
     format!("{ACCESS_PREFIX}{exam}.json")
 }

@@ -95,6 +95,10 @@ pub struct ExamSettings {
     pub review: ReviewPolicy,
     /// Percent, 0–100.
     pub pass_mark: u8,
+    /// Students must sign in with the institution's OpenID Connect provider to join; a code
+    /// and a display name are not enough.
+    #[serde(default)]
+    pub require_sign_in: bool,
 }
 
 impl ExamSettings {
@@ -110,6 +114,7 @@ impl ExamSettings {
             shuffle_options: false,
             review: ReviewPolicy::default(),
             pass_mark,
+            require_sign_in: false,
         }
     }
 
@@ -129,6 +134,7 @@ impl ExamSettings {
                 "grade" => next.grade = enum_value(name, v, &["highest", "latest", "first"])?,
                 "shuffle_questions" => next.shuffle_questions = boolean(name, v)?,
                 "shuffle_options" => next.shuffle_options = boolean(name, v)?,
+                "require_sign_in" => next.require_sign_in = boolean(name, v)?,
                 "pass_mark" => next.pass_mark = u8::try_from(req_u32(name, v, 0, 100)?).unwrap_or(100),
                 "review" => {
                     let r = v.as_object().ok_or_else(|| FieldError::new("review", "expected an object {\"show\", \"when\"}"))?;

@@ -28,6 +28,9 @@ pub struct ExamSummary {
     pub stage_detail: Option<String>,
     #[serde(default)]
     pub submissions: u32,
+    /// The code students join with (teacher views only: never in a student-facing response).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_code: Option<String>,
 }
 
 /// The teacher's view of one exam: every question with its key and source.
@@ -50,6 +53,9 @@ pub struct TeacherExam {
     /// Whether single questions can be regenerated (not for imported banks: no document).
     #[serde(default)]
     pub can_regenerate: bool,
+    /// The code students join with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_code: Option<String>,
 }
 
 impl TeacherExam {

@@ -2,13 +2,13 @@ import { test, expect, Browser } from '@playwright/test';
 import { upload, hydrated, shot } from './helpers';
 
 // Teacher uploads, watches generation, reviews and publishes; a student (second browser
-// context) sees the exam appear, answers half, reloads, finishes and submits; the teacher's
-// results page, open meanwhile, shows the submission without a reload.
+// context) joins with the code the teacher's page shows, answers half, reloads, finishes and
+// submits; the teacher's results page, open meanwhile, shows the submission without a reload.
 test('teacher to student to results, live', async ({ page: teacher, browser }) => {
   const student = await (browser as Browser).newContext({ storageState: { cookies: [], origins: [] } }).then((c) => c.newPage());
-  await student.goto('/exams');
+  await student.goto('/join');
   await hydrated(student);
-  await shot(student, 'student-list-empty');
+  await shot(student, 'student-join');
 
   // Record what the teacher's page is told over the live socket, and whether the upload
   // progress bar ever appears (generation is fast, so it is watched for, not waited for).
@@ -42,23 +42,35 @@ test('teacher to student to results, live', async ({ page: teacher, browser }) =
   await expect(teacher.locator('.tag', { hasText: 'correct answer' })).toHaveCount(6);
   await shot(teacher, 'teacher-review');
 
-  // Publishing makes it appear in the student's list without a reload.
+  // Publishing; the page shows the join code, its link and a QR code of the link.
   await teacher.getByRole('button', { name: 'Publish exam' }).click();
   await expect(teacher.locator('.pill')).toHaveText('Published');
-  const link = student.getByRole('link', { name: 'History of computing', exact: true });
-  await expect(link).toBeVisible();
-  await shot(student, 'student-list');
+  const code = (await teacher.locator('.join-code').getAttribute('data-join-code'))!;
+  expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{8}$/);
+  await expect(teacher.locator('.join-code')).toHaveText(`${code.slice(0, 4)}-${code.slice(4)}`);
+  const joinLink = await teacher.getByLabel('Link').inputValue();
+  expect(joinLink).toMatch(new RegExp(`/join\?code=${code}$`));
+  const qr = teacher.locator('img.join-qr');
+  await expect(qr).toHaveAttribute('alt', /QR code of the join link/);
+  await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  await shot(teacher, 'teacher-join-code');
 
   // The teacher watches results.
   await teacher.goto(`/teacher/exams/${examId}/results`);
   await hydrated(teacher);
   await expect(teacher.getByText('No submissions yet')).toBeVisible();
 
-  // The student answers three of six, reloads, and finds them still chosen.
-  await link.click();
+  // The student opens the link (the code is filled in), gives a name and joins.
+  await student.goto(joinLink);
+  await expect(student.getByLabel('Join code')).toHaveValue(code);
+  await student.getByLabel('Your name').fill('Ada Lovelace');
+  await student.getByRole('button', { name: 'Join', exact: true }).click();
   await expect(student).toHaveURL(new RegExp(`/exams/${examId}$`));
   await hydrated(student);
-  await student.getByLabel('Your name or e-mail').fill('Ada Lovelace');
+  await expect(student.getByText('Hello, Ada Lovelace')).toBeVisible();
+  await shot(student, 'student-joined');
+
+  // The student answers three of six, reloads, and finds them still chosen.
   await student.getByRole('button', { name: 'Start the exam' }).click();
   await expect(student.getByText('Question 1 of 6')).toBeVisible();
   const chosen: string[] = [];
@@ -92,6 +104,11 @@ test('teacher to student to results, live', async ({ page: teacher, browser }) =
   await expect(teacher.locator('table.results tbody tr')).toHaveCount(1);
   await expect(teacher.locator('table.results tbody tr td').first()).toHaveText('Ada Lovelace');
   await shot(teacher, 'teacher-results');
+
+  // The student's list has the exams this browser joined.
+  await student.goto('/exams');
+  await expect(student.getByRole('link', { name: 'History of computing', exact: true })).toBeVisible();
+  await shot(student, 'student-list');
 });
 
 test('a malformed PDF fails with a readable reason; an oversize file is refused', async ({ page }) => {

@@ -1,4 +1,4 @@
-import { Page, expect } from '@playwright/test';
+import { APIRequestContext, Browser, BrowserContextOptions, Page, expect } from '@playwright/test';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 
@@ -27,4 +27,28 @@ export async function upload(page: Page, file: string, counts: { mcq?: number; o
   if (counts.options !== undefined) await page.getByLabel('Options each').fill(String(counts.options));
   if (counts.tf !== undefined) await page.getByLabel('True / false').fill(String(counts.tf));
   await page.getByRole('button', { name: 'Upload and generate' }).click();
+}
+
+/** The exam's join code, as its teacher sees it (`request` is the teacher's). */
+export async function joinCode(request: APIRequestContext, examId: string): Promise<string> {
+  const exam = await (await request.get(`/api/v1/exams/${examId}/questions`)).json();
+  expect(exam.join_code).toMatch(/^[0-9A-HJKMNP-TV-Z]{8}$/);
+  return exam.join_code;
+}
+
+/** A fresh browser (no teacher session), as a student's. */
+export async function studentPage(browser: Browser, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ ...options, storageState: { cookies: [], origins: [] } });
+  return context.newPage();
+}
+
+/** Joins the exam through its page's form with the code and `name`; waits for the standing. */
+export async function joinAs(page: Page, request: APIRequestContext, examId: string, name: string) {
+  const code = await joinCode(request, examId);
+  await page.goto(`/exams/${examId}`);
+  await page.getByLabel('Join code').fill(code);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/exams/${examId}$`));
+  await hydrated(page);
 }

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { teacher } from '../playwright.config';
+import { teacher, teacherState } from '../playwright.config';
 import { hydrated, shot } from './helpers';
 
 // A browser that has not signed in.
@@ -36,12 +36,40 @@ test('a visitor is sent to sign in, a wrong password is explained, sign-out ends
   await expect(page).toHaveURL(/\/login\?next=/);
 });
 
-test('a student browser can reach the exams but not the teacher pages or their data', async ({ page, request }) => {
-  await page.goto('/exams');
-  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-  expect((await request.get('/api/v1/exams')).status()).toBe(401);
-  const fn = await request.post('/sfn/teacher/list_exams', { form: {} });
-  expect(fn.status()).toBe(401);
-  await page.goto('/teacher');
+test('a student joins by code and is refused the teacher pages and their data', async ({ page, playwright, baseURL }) => {
+  // The teacher publishes a bank through the API (their browser state, as a script would).
+  const teacherApi = await playwright.request.newContext({ baseURL, storageState: teacherState });
+  const bank = [{ question: 'Which planet is largest?', options: ['Jupiter', 'Mars', 'Venus'], correct_answer: 'Jupiter' }];
+  const created = await teacherApi.post('/api/v1/exams', {
+    multipart: { file: { name: 'planets.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bank)) }, title: 'Planets' },
+  });
+  expect(created.status()).toBe(201);
+  const { id } = await created.json();
+  expect((await teacherApi.post(`/api/v1/exams/${id}/publish`)).status()).toBe(200);
+  const code: string = (await (await teacherApi.get(`/api/v1/exams/${id}/questions`)).json()).join_code;
+
+  // A wrong code is explained next to its field; the right one (typed loosely) joins.
+  await page.goto('/join');
+  await hydrated(page);
+  await page.getByLabel('Join code').fill('ZZZZ-ZZZZ');
+  await page.getByLabel('Your name').fill('Stu Dent');
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await expect(page.locator('#code-error')).toHaveText(/No exam has this join code/);
+  await expect(page.getByLabel('Join code')).toHaveAttribute('aria-invalid', 'true');
+  await shot(page, 'student-join-error');
+  await page.getByLabel('Join code').fill(`${code.slice(0, 4).toLowerCase()} ${code.slice(4)}`);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/exams/${id}$`));
+  await hydrated(page);
+  await expect(page.getByText('Hello, Stu Dent')).toBeVisible();
+  const me = await (await page.request.get('/api/v1/auth/me')).json();
+  expect(me).toMatchObject({ role: 'student', via: 'join', exams: { [id]: 'Stu Dent' } });
+
+  // Joined or not, a student is no teacher.
+  expect((await page.request.get('/api/v1/exams')).status()).toBe(401);
+  expect((await page.request.get(`/api/v1/exams/${id}/questions`)).status()).toBe(401);
+  expect((await page.request.post('/sfn/teacher/list_exams', { form: {} })).status()).toBe(401);
+  await page.goto(`/teacher/exams/${id}`);
   await expect(page).toHaveURL(/\/login/);
+  await teacherApi.dispose();
 });

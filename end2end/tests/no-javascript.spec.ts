@@ -7,7 +7,7 @@ import { fixtures } from './helpers';
 // page and the upload form still work.
 test.use({ javaScriptEnabled: false });
 
-test('pages render and the upload form works without JavaScript', async ({ page, request }) => {
+test('pages render, a student joins and the upload form works without JavaScript', async ({ page, browser, request }) => {
   // Arrange a published exam through the HTTP API.
   const created = await request.post('/api/v1/exams', {
     multipart: {
@@ -20,12 +20,24 @@ test('pages render and the upload form works without JavaScript', async ({ page,
   await expect.poll(async () => (await (await request.get('/api/v1/exams')).json()).find((e: any) => e.id === id)?.status).toBe('draft');
   expect((await request.post(`/api/v1/exams/${id}/publish`)).status()).toBe(200);
 
-  await page.goto('/exams');
-  await expect(page.getByRole('link', { name: 'Server rendered', exact: true })).toBeVisible();
-  await page.goto(`/exams/${id}`);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Server rendered');
-  await expect(page.getByText('3 questions.', { exact: false })).toBeVisible();
-  await expect(page.getByText('Taking an exam needs JavaScript')).toBeVisible();
+  // A student joins through the link: the form posts natively and the exam page follows.
+  const code = (await (await request.get(`/api/v1/exams/${id}/questions`)).json()).join_code;
+  const student = await (await browser.newContext({ javaScriptEnabled: false, storageState: { cookies: [], origins: [] } })).newPage();
+  await student.goto(`/exams/${id}`);
+  await expect(student.getByRole('heading', { level: 1 })).toHaveText('Server rendered');
+  await expect(student.getByText('3 questions.', { exact: false })).toBeVisible();
+  await student.getByLabel('Join code').fill('not a code');
+  await student.getByLabel('Your name').fill('Offline Olga');
+  await student.getByRole('button', { name: 'Join', exact: true }).click();
+  await expect(student.locator('#code-error')).toContainText('8 letters and digits');
+  await expect(student.getByLabel('Your name')).toHaveValue('Offline Olga');
+  await student.getByLabel('Join code').fill(code);
+  await student.getByRole('button', { name: 'Join', exact: true }).click();
+  await expect(student).toHaveURL(new RegExp(`/exams/${id}$`));
+  await expect(student.getByText('You are taking this exam as Offline Olga.')).toBeVisible();
+  await expect(student.getByText('Taking an exam needs JavaScript')).toBeVisible();
+  await student.goto('/exams');
+  await expect(student.getByRole('link', { name: 'Server rendered', exact: true })).toBeVisible();
 
   // The teacher's form posts natively and lands on the new exam's page.
   await page.goto('/teacher');

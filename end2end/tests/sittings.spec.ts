@@ -1,5 +1,5 @@
 import { test, expect, APIRequestContext } from '@playwright/test';
-import { hydrated, shot } from './helpers';
+import { hydrated, joinAs, joinCode, shot, studentPage } from './helpers';
 
 /** An imported, published exam of `n` questions whose key is always the first option ("right <i>"). */
 async function publishedBank(request: APIRequestContext, title: string, n: number): Promise<string> {
@@ -13,14 +13,14 @@ async function publishedBank(request: APIRequestContext, title: string, n: numbe
   return id;
 }
 
-test('a timed attempt counts down to zero and shows the automatic submission', async ({ page, request }) => {
+test('a timed attempt counts down to zero and shows the automatic submission', async ({ browser, request }) => {
   const id = await publishedBank(request, 'Timed quiz', 3);
   const put = await request.put(`/api/v1/exams/${id}/settings`, { data: { time_limit_secs: 8, grace_secs: 0 } });
   expect(put.status()).toBe(200);
 
-  await page.goto(`/exams/${id}`);
-  await hydrated(page);
-  await page.getByLabel('Your name or e-mail').fill('Timed Tess');
+  const page = await studentPage(browser);
+  await joinAs(page, request, id, 'Timed Tess');
+  await expect(page.getByText('Time limit: 0 min 8 s.')).toBeVisible();
   await page.getByRole('button', { name: 'Start the exam' }).click();
   const timer = page.getByRole('timer', { name: 'Time left' });
   await expect(timer).toHaveText(/^00:0[0-8]$/);
@@ -44,12 +44,11 @@ test('a timed attempt counts down to zero and shows the automatic submission', a
   await expect(page.getByText('Time ran out: your saved answers were submitted automatically.')).toBeVisible();
 });
 
-test('results held until release show only that the attempt was received', async ({ page, request }) => {
+test('results held until release show only that the attempt was received', async ({ browser, request }) => {
   const id = await publishedBank(request, 'Held results', 2);
   expect((await request.put(`/api/v1/exams/${id}/settings`, { data: { review: { show: 'correct', when: 'on_release' } } })).status()).toBe(200);
-  await page.goto(`/exams/${id}`);
-  await hydrated(page);
-  await page.getByLabel('Your name or e-mail').fill('Patient Pat');
+  const page = await studentPage(browser);
+  await joinAs(page, request, id, 'Patient Pat');
   await page.getByRole('button', { name: 'Start the exam' }).click();
   await page.getByRole('radio').first().check();
   await expect(page.getByText('✓ Answer saved')).toBeVisible();
@@ -63,14 +62,19 @@ test('results held until release show only that the attempt was received', async
   await expect(page.locator('.score h2')).toHaveText(/Passed|Not passed/);
 });
 
-test('the statistics page draws the score histogram and option bars', async ({ page, request }) => {
+test('the statistics page draws the score histogram and option bars', async ({ page, request, playwright, baseURL }) => {
   const id = await publishedBank(request, 'Analysed quiz', 3);
+  const code = await joinCode(request, id);
   const answers = [
     { q1: 'a', q2: 'a', q3: 'a' }, { q1: 'a', q2: 'a', q3: 'b' }, { q1: 'a', q2: 'b', q3: 'c' },
     { q1: 'b', q2: 'a', q3: 'a' }, { q1: 'c', q2: 'c', q3: 'b' },
   ];
   for (const [i, a] of answers.entries()) {
-    expect((await request.post(`/api/v1/exams/${id}/submissions`, { data: { student: `Student ${i + 1}`, answers: a } })).status()).toBe(200);
+    // Each student is a client of its own that joins with the code, as a script would.
+    const student = await playwright.request.newContext({ baseURL });
+    expect((await student.post(`/api/v1/exams/${id}/join`, { data: { code, name: `Student ${i + 1}` } })).status()).toBe(200);
+    expect((await student.post(`/api/v1/exams/${id}/submissions`, { data: { answers: a } })).status()).toBe(200);
+    await student.dispose();
   }
   await page.goto(`/teacher/exams/${id}/statistics`);
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Analysed quiz');

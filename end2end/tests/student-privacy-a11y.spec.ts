@@ -2,7 +2,7 @@ import { test, expect, APIRequestContext, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fixtures, hydrated, shot } from './helpers';
+import { fixtures, hydrated, joinAs, shot, studentPage } from './helpers';
 
 async function publishedExam(request: APIRequestContext, title: string, mcq = 2, tf = 1): Promise<{ id: string; key: Record<string, string> }> {
   const created = await request.post('/api/v1/exams', {
@@ -43,8 +43,9 @@ function leaks(payload: string): string | null {
   return null;
 }
 
-test('nothing the student page receives before submitting reveals the key', async ({ page, request }) => {
+test('nothing the student page receives before submitting reveals the key', async ({ browser, request }) => {
   const { id } = await publishedExam(request, 'Privacy check');
+  const page = await studentPage(browser);
   const received: { what: string; body: string }[] = [];
   let submitted = false;
   page.on('response', async (r) => {
@@ -56,9 +57,7 @@ test('nothing the student page receives before submitting reveals the key', asyn
     if (!submitted) received.push({ what: `ws ${ws.url()}`, body: String(f.payload) });
   }));
 
-  await page.goto(`/exams/${id}`);
-  await hydrated(page);
-  await page.getByLabel('Your name or e-mail').fill('Privacy Student');
+  await joinAs(page, request, id, 'Privacy Student');
   await page.getByRole('button', { name: 'Start the exam' }).click();
   await expect(page.getByText('Question 1 of 3')).toBeVisible();
   for (let i = 0; i < 3; i++) {
@@ -75,12 +74,20 @@ test('nothing the student page receives before submitting reveals the key', asyn
   await expect(page.locator('.score h2')).toBeVisible();
 });
 
-test('an exam can be taken with the keyboard alone', async ({ page, request }) => {
+test('an exam can be joined and taken with the keyboard alone', async ({ browser, request }) => {
   const { id, key } = await publishedExam(request, 'Keyboard check', 2, 0);
+  const code = (await (await request.get(`/api/v1/exams/${id}/questions`)).json()).join_code;
+  const page = await studentPage(browser);
   await page.goto(`/exams/${id}`);
   await hydrated(page);
-  await page.getByLabel('Your name or e-mail').focus();
+  await page.getByLabel('Join code').focus();
+  await page.keyboard.type(code.toLowerCase());
+  await page.keyboard.press('Tab');
   await page.keyboard.type('Key Board');
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('Hello, Key Board')).toBeVisible();
+  const focusedStart = () => page.evaluate(() => document.activeElement?.textContent ?? '');
+  for (let i = 0; i < 12 && !(await focusedStart()).includes('Start the exam'); i++) await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
   await expect(page.getByText('Question 1 of 2')).toBeVisible();
 
@@ -118,18 +125,21 @@ async function seriousViolations(page: Page) {
     .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
-test('main pages have no serious accessibility violations', async ({ page, request }) => {
+test('main pages have no serious accessibility violations', async ({ page, browser, request }) => {
   const { id } = await publishedExam(request, 'Accessible exam', 1, 1);
   for (const url of ['/', '/teacher', '/exams', `/exams/${id}`, `/teacher/exams/${id}`, `/teacher/exams/${id}/results`]) {
     await page.goto(url);
     await hydrated(page);
     expect(await seriousViolations(page), url).toEqual([]);
   }
-  // And while taking the exam.
-  await page.goto(`/exams/${id}`);
-  await hydrated(page);
-  await page.getByLabel('Your name or e-mail').fill('Axe');
-  await page.getByRole('button', { name: 'Start the exam' }).click();
-  await expect(page.getByText('Question 1 of 2')).toBeVisible();
-  expect(await seriousViolations(page), 'taking').toEqual([]);
+  // And as a student: the join page, the joined exam, and while taking it.
+  const student = await studentPage(browser);
+  await student.goto('/join');
+  await hydrated(student);
+  expect(await seriousViolations(student), '/join').toEqual([]);
+  await joinAs(student, request, id, 'Axe');
+  expect(await seriousViolations(student), 'joined').toEqual([]);
+  await student.getByRole('button', { name: 'Start the exam' }).click();
+  await expect(student.getByText('Question 1 of 2')).toBeVisible();
+  expect(await seriousViolations(student), 'taking').toEqual([]);
 });

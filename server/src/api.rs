@@ -1,6 +1,6 @@
 //! The HTTP contract under `/api/v1` (also used by scripts). Every teacher handler takes
 //! [`OwnedExam`] (signed in, and the exam is theirs) or [`CurrentTeacher`]; the student routes
-//! are reached by exam id.
+//! take [`ExamStudent`] (the session joined the exam, see `auth::join`).
 
 use std::collections::BTreeMap;
 
@@ -12,14 +12,14 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use exam_core::service::NewExam;
 use exam_domain::{
-    ExamId, ExamPaper, ExamSummary, GenerationParams, OptionId, PublishedVersion, QuestionEdit, QuestionId, Student, SubmissionRecord,
-    TeacherExam,
+    ExamId, ExamPaper, ExamSummary, GenerationParams, OptionId, PublishedVersion, QuestionEdit, QuestionId, SubmissionRecord, TeacherExam,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{CurrentTeacher, OwnedExam};
+use crate::auth::{CurrentTeacher, ExamStudent, OwnedExam};
 use crate::error::AppError;
 use crate::state::AppState;
+use exam_domain::identity::Identity;
 
 /// Routes a teacher uses: upload or import, review and edit, publish, export, results.
 pub fn teacher_routes(max_upload: u64) -> Router<AppState> {
@@ -62,7 +62,7 @@ async fn list_exams(State(s): State<AppState>, CurrentTeacher(t): CurrentTeacher
 }
 
 async fn teacher_exam(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<TeacherExam>, AppError> {
-    Ok(Json(s.platform.authoring().teacher_exam(&exam.id).await?))
+    Ok(Json(s.platform.teacher_exam(&exam.id).await?))
 }
 
 async fn publish(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<ExamSummary>, AppError> {
@@ -204,25 +204,37 @@ async fn list_submissions(State(s): State<AppState>, exam: OwnedExam) -> Result<
     Ok(Json(s.platform.submissions(&exam.id).await?))
 }
 
-async fn paper(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ExamPaper>, AppError> {
-    Ok(Json(s.platform.attempts().paper(&parse_exam_id(&id)?).await?))
+/// The student view of the paper: for a student who joined the exam, or a teacher who may
+/// work on it (401 for anyone else).
+async fn paper(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    axum::Extension(who): axum::Extension<Identity>,
+) -> Result<Json<ExamPaper>, AppError> {
+    let id = parse_exam_id(&id)?;
+    match who.teacher() {
+        Some(t) => s.platform.identity().access.check(&t.id, &id).await?,
+        None if who.student_in(&id).is_some() => {}
+        None => return Err(AppError::new(StatusCode::UNAUTHORIZED, "Join this exam with its code first.")),
+    }
+    Ok(Json(s.platform.attempts().paper(&id).await?))
 }
 
 #[derive(Deserialize)]
 struct SubmitBody {
-    student: String,
+    /// Ignored: the student is the one the session joined the exam as.
+    #[serde(default, rename = "student")]
+    _student: Option<serde_json::Value>,
     #[serde(default)]
     answers: BTreeMap<String, String>,
 }
 
 async fn submit(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ExamStudent { id, student }: ExamStudent,
     body: Result<Json<SubmitBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<exam_domain::StudentReport>, AppError> {
-    let id = parse_exam_id(&id)?;
     let Json(body) = body.map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()))?;
-    let student = Student::parse(&body.student).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "student", e.to_string()))?;
     let mut answers = BTreeMap::new();
     for (q, o) in body.answers {
         let q = QuestionId::parse(&q).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "answers", format!("{q:?}: {e}")))?;

@@ -12,6 +12,8 @@ pub struct AppError {
     pub status: StatusCode,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds for a `Retry-After` header (rate limits).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -23,10 +25,10 @@ struct Body<'a> {
 
 impl AppError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        AppError { status, message: message.into(), field: None }
+        AppError { status, message: message.into(), field: None, retry_after: None }
     }
     pub fn field(status: StatusCode, field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError { status, message: message.into(), field: Some(field.into()) }
+        AppError { status, message: message.into(), field: Some(field.into()), retry_after: None }
     }
 }
 
@@ -50,6 +52,12 @@ impl IntoResponse for AppError {
         if self.status.is_server_error() {
             tracing::warn!(status = self.status.as_u16(), error = %self.message, "request failed");
         }
-        (self.status, Json(Body { error: &self.message, field: self.field.as_deref() })).into_response()
+        let mut r = (self.status, Json(Body { error: &self.message, field: self.field.as_deref() })).into_response();
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        r
     }
 }

@@ -15,8 +15,8 @@ use exam_domain::{SittingView, Student, StudentStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::api::{download, parse_exam_id};
-use crate::auth::OwnedExam;
+use crate::api::download;
+use crate::auth::{ExamStudent, OwnedExam};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -138,18 +138,8 @@ async fn statistics_csv(State(s): State<AppState>, exam: OwnedExam, Query(q): Qu
     Ok(download("text/csv; charset=utf-8; header=present", &title, "csv", exam_domain::export::statistics_csv(&stats)))
 }
 
-#[derive(Deserialize)]
-pub struct StudentQuery {
-    student: String,
-}
-
-/// `GET /api/v1/exams/{id}/status?student=…`: the window, attempts left, the running attempt
-/// and the student's results as the review policy allows.
-pub async fn student_status(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<StudentQuery>,
-) -> Result<Json<StudentStatus>, AppError> {
-    let (id, who) = (parse_exam_id(&id)?, student(&q.student)?);
-    Ok(Json(s.platform.attempts().status(&id, &who).await?))
+/// `GET /api/v1/exams/{id}/status`: the window, attempts left, the running attempt and the
+/// results of the student the session joined as, as the review policy allows.
+pub async fn student_status(State(s): State<AppState>, ExamStudent { id, student }: ExamStudent) -> Result<Json<StudentStatus>, AppError> {
+    Ok(Json(s.platform.attempts().status(&id, &student).await?))
 }

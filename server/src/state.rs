@@ -18,6 +18,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// Failed sign-ins per client address and account.
     pub limiter: Arc<crate::auth::limits::FailureLimiter>,
+    /// Wrong join codes per client address and exam.
+    pub join_limiter: Arc<crate::auth::limits::FailureLimiter>,
     /// Open WebSockets per client address and in total.
     pub sockets: Arc<crate::ws_limits::SocketLimits>,
 }

@@ -4,20 +4,18 @@
 use std::time::Duration;
 
 use axum::Extension;
+use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
+use exam_domain::AttemptState;
 use exam_domain::attempt::{ClientMsg, ServerMsg};
 use exam_domain::identity::Identity;
 use exam_domain::sitting::format_time;
-use exam_domain::{AttemptState, Student};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::api::parse_exam_id;
-use crate::auth::ClientAddress;
+use crate::auth::{ClientAddress, ExamStudent};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -57,14 +55,16 @@ struct FrameHead {
     status: Option<exam_domain::ExamStatus>,
 }
 
-/// A teacher hears about their own exams; everyone else only that an exam is published
-/// (no drafts' titles, no submissions).
+/// A teacher hears about their own exams; a student only the status of published exams they
+/// joined (no drafts' titles, no submissions); anyone else nothing but `resync`.
 async fn may_see(s: &AppState, identity: &Identity, frame: &str) -> bool {
     let Ok(head) = serde_json::from_str::<FrameHead>(frame) else { return false };
     match (identity.teacher(), head.exam_id) {
         (_, None) => head.kind == "resync",
         (Some(t), Some(exam)) => s.platform.identity().access.allows(&t.id, &exam).await.unwrap_or(false),
-        (None, Some(_)) => head.kind == "exam_status" && head.status == Some(exam_domain::ExamStatus::Published),
+        (None, Some(exam)) => {
+            identity.student_in(&exam).is_some() && head.kind == "exam_status" && head.status == Some(exam_domain::ExamStatus::Published)
+        }
     }
 }
 
@@ -102,21 +102,15 @@ async fn live_session(socket: WebSocket, s: AppState, identity: Identity, mut rx
     }
 }
 
-#[derive(Deserialize)]
-pub struct AttemptQuery {
-    student: String,
-}
-
+/// The attempt socket of the student the session joined the exam as (401 before upgrading
+/// for anyone who has not joined; a `student` query parameter is ignored).
 pub async fn attempt(
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<AttemptQuery>,
+    ExamStudent { id, student }: ExamStudent,
     ClientAddress(client): ClientAddress,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
-    let id = parse_exam_id(&id)?;
     let permit = s.sockets.acquire(&client)?;
-    let student = Student::parse(&q.student).map_err(|e| AppError::field(StatusCode::UNPROCESSABLE_ENTITY, "student", e.to_string()))?;
     // Fail before upgrading, so the browser gets a readable HTTP error (window, attempts).
     let state = s.platform.attempts().open(&id, student).await?;
     let ws = ws.map_err(|e| AppError::new(e.status(), e.body_text()))?;

@@ -240,6 +240,91 @@ impl TestApp {
     }
 }
 
+/// A student's browser: the session cookie from joining an exam with its code.
+pub struct StudentBrowser {
+    pub addr: String,
+    /// `name=value` of the session cookie.
+    pub cookie: String,
+    /// The student the join made (`Ada`, or `Ada (2)` when the name was taken).
+    pub student: String,
+    pub client: reqwest::Client,
+}
+
+impl StudentBrowser {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let r = self.client.get(self.url(path)).header(reqwest::header::COOKIE, &self.cookie).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.client.post(self.url(path)).header(reqwest::header::COOKIE, &self.cookie).json(body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A WebSocket with this browser's session cookie.
+    pub async fn ws(&self, path: &str) -> Ws {
+        self.try_ws(path).await.expect("websocket connects")
+    }
+
+    /// A WebSocket, or the HTTP status the upgrade was refused with.
+    pub async fn try_ws(&self, path: &str) -> Result<Ws, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://{}{path}", self.addr).into_client_request().unwrap();
+        req.headers_mut().insert("cookie", self.cookie.parse().unwrap());
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((ws, _)) => Ok(Ws { inner: ws, seen: Vec::new() }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+            Err(e) => panic!("websocket: {e}"),
+        }
+    }
+
+    /// Joins another exam from this browser (the session grows; its cookie may change).
+    pub async fn join(&mut self, app: &TestApp, id: &str, name: &str) -> (u16, Value) {
+        let code = app.join_code(id).await;
+        let r = self
+            .client
+            .post(self.url(&format!("/api/v1/exams/{id}/join")))
+            .header(reqwest::header::COOKIE, &self.cookie)
+            .json(&serde_json::json!({"code": code, "name": name}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        if let Some(c) = session_cookie(&r) {
+            self.cookie = c;
+        }
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        if status == 200 {
+            self.student = body["student"].as_str().unwrap_or_default().to_owned();
+        }
+        (status, body)
+    }
+}
+
+impl TestApp {
+    /// The exam's join code, as its teacher sees it.
+    pub async fn join_code(&self, id: &str) -> String {
+        let (status, exam) = self.get_json(&format!("/api/v1/exams/{id}/questions")).await;
+        assert_eq!(status, 200, "teacher view of {id}: {exam}");
+        exam["join_code"].as_str().expect("the teacher view carries the join code").to_owned()
+    }
+
+    /// A new browser that joins exam `id` as `name` with its code (`POST /api/v1/exams/{id}/join`).
+    pub async fn student(&self, id: &str, name: &str) -> StudentBrowser {
+        let mut browser =
+            StudentBrowser { addr: self.addr.clone(), cookie: String::new(), student: String::new(), client: reqwest::Client::new() };
+        let (status, body) = browser.join(self, id, name).await;
+        assert_eq!(status, 200, "{name} joins {id}: {body}");
+        browser
+    }
+}
+
 pub struct Ws {
     inner: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     /// Every text frame received so far.

@@ -15,9 +15,9 @@ pub fn Home() -> impl IntoView {
                     <h2>"I teach"</h2>
                     <p>"Upload a document, choose how many questions, review and publish the exam."</p>
                 </a>
-                <a class="card link-card" href="/exams">
+                <a class="card link-card" href="/join">
                     <h2>"I am a student"</h2>
-                    <p>"Take a published exam. Your answers are saved as you go."</p>
+                    <p>"Join an exam with the code your teacher gives you. Your answers are saved as you go."</p>
                 </a>
             </div>
         </main>

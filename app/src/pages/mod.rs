@@ -4,6 +4,8 @@ pub mod account;
 pub mod auth;
 pub mod charts;
 pub mod home;
+pub mod join;
+pub mod join_code;
 pub mod results;
 pub mod review;
 pub mod settings;

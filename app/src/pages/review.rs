@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use super::join_code::JoinCodeCard;
 use super::{StageSteps, StatusPill};
 use crate::live::use_live;
 use crate::server_fns::{
@@ -84,6 +85,7 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
     let n_versions = exam.versions.len();
     let cards = StoredValue::new(exam.questions.clone());
     let card_exam_id = StoredValue::new(id.clone());
+    let join_code = exam.join_code.clone();
     view! {
         <Title text=crate::raw_text(&format!("{} · Review", s.title)) />
         <div class="title-row">
@@ -125,7 +127,7 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
                         <p>
                             {crate::plural(n_questions as u64, "question", "questions")}
                             {published.map(|_| view! {
-                                " · Students take it at " <a href=student_link.clone()>{student_link.clone()}</a>
+                                " · Students join with the code below, at " <a href=student_link.clone()>{student_link.clone()}</a>
                             })}
                         </p>
                         <p class="state-line">{state_line}</p>
@@ -165,6 +167,7 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
                         {move || publish_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                         {move || discard_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     </section>
+                    {join_code.clone().map(|code| view! { <JoinCodeCard exam_id=id.clone() code published=published.is_some() /> })}
                     <ol class="questions" id="questions" tabindex="-1" aria-label="Questions">
                         // Keyed by state, not by position: after any change every card is new DOM.
                         // Rebuilding in place would keep what the browser holds for form fields

@@ -1,31 +1,32 @@
-//! `/exams`: published exams, appearing live.
+//! `/exams`: the exams this browser joined (their status updates live), and the join form.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::join::JoinForm;
 use crate::live::use_live;
-use crate::server_fns::{message, published_exams};
+use crate::server_fns::{joined_exams, message};
 
 #[component]
 pub fn ExamList() -> impl IntoView {
     let live = use_live();
-    let exams = Resource::new(move || live.exams_version.get(), |_| published_exams());
+    let exams = Resource::new(move || live.exams_version.get(), |_| joined_exams());
     view! {
-        <Title text="Exams to take" />
+        <Title text="Your exams" />
         <main class="page">
-            <h1>"Exams to take"</h1>
+            <h1>"Your exams"</h1>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || exams.get().map(|r| match r {
                     Ok(list) if list.is_empty() => view! {
-                        <p class="empty" role="status">"No exam is published yet. This list updates by itself."</p>
+                        <p class="empty" role="status">"You have not joined an exam in this browser yet. Enter the code your teacher gives you below."</p>
                     }.into_any(),
                     Ok(list) => view! {
-                        <ul class="exam-list" aria-label="Published exams">
+                        <ul class="exam-list" aria-label="Exams you joined">
                             {list.into_iter().map(|e| view! {
                                 <li class="card exam-row" data-exam-id=e.id.to_string()>
                                     <div class="row-head">
                                         <a class="exam-title" href=format!("/exams/{}", e.id)>{e.title.clone()}</a>
-                                        <a class="button primary" href=format!("/exams/{}", e.id)>"Take exam"<span class="sr-only">{format!(": {}", e.title)}</span></a>
+                                        <a class="button primary" href=format!("/exams/{}", e.id)>"Open"<span class="sr-only">{format!(": {}", e.title)}</span></a>
                                     </div>
                                     <p class="meta">{crate::plural(e.question_count, "question", "questions")}</p>
                                 </li>
@@ -35,6 +36,10 @@ pub fn ExamList() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{message(&e)}</p> }.into_any(),
                 })}
             </Transition>
+            <section class="join-section" aria-labelledby="join-h">
+                <h2 id="join-h">"Join an exam"</h2>
+                <JoinForm exam=None sign_in=false needs_sign_in=false />
+            </section>
         </main>
     }
 }

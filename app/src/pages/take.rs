@@ -1,12 +1,14 @@
 //! `/exams/:id`: take an exam over a WebSocket, one question at a time.
 //!
-//! Answers are sent as they are chosen and marked "saved" only when the server confirms it
-//! stored them. The student's name is kept in localStorage, so a reload reconnects and the
-//! server's `resumed` frame restores every saved answer, the attempt's question order and its
-//! deadline. Before an attempt starts the page shows the student's standing (window, attempts
-//! left, earlier results as the review policy allows). A timed attempt counts down in server
-//! time; at zero the page submits, and the server submits anyway if the page is gone. The
-//! answer key arrives only in the `result` frame, and only if the review policy allows it.
+//! A browser that has not joined the exam sees the join form (code and name, see
+//! [`super::join`]); the student's identity then lives in the session, so a reload (or a
+//! return after closing the page) shows the student's standing (window, attempts left, earlier
+//! results as the review policy allows) and continues a running attempt: the server's `resumed`
+//! frame restores every saved answer, the attempt's question order and its deadline. Answers are
+//! sent as they are chosen and marked "saved" only when the server confirms it stored them. A
+//! timed attempt counts down in server time; at zero the page submits, and the server submits
+//! anyway if the page is gone. The answer key arrives only in the `result` frame, and only if
+//! the review policy allows it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,14 +18,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::server_fns::{load_exam_paper, message};
+use super::join::JoinForm;
+use crate::server_fns::{ExamEntry, load_exam_entry, load_exam_paper, message};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Phase {
-    /// Waiting for the student's name.
-    Name,
-    /// Loading the student's standing.
+    /// Loading the student's standing (also what the server renders).
     Checking,
+    /// The standing could not be loaded; the error says why, and the student can retry.
+    Unavailable,
     /// The standing is shown; an attempt can be started if it allows.
     Standing(Box<StudentStatus>),
     Connecting,
@@ -83,11 +86,48 @@ pub fn clock_text(ms: f64) -> String {
 pub fn TakeExam() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let paper = Resource::new(id, load_exam_paper);
+    let entry = Resource::new(id, load_exam_entry);
+    view! {
+        <main class="page narrow">
+            <p class="crumbs"><a href="/exams">"← Your exams"</a></p>
+            <Suspense fallback=|| view! { <p>"Loading the exam…"</p> }>
+                {move || entry.get().map(|r| match r {
+                    Ok(e) if e.joined_as.is_some() => view! { <Joined entry=e /> }.into_any(),
+                    Ok(e) => view! { <Entry entry=e /> }.into_any(),
+                    Err(e) => view! {
+                        <Title text="Exam not available" />
+                        <h1>"Exam not available"</h1>
+                        <p class="error" role="alert">{message(&e)}". It may not be published yet."</p>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+/// A browser that has not joined the exam: its title, size, and the join form.
+#[component]
+fn Entry(entry: ExamEntry) -> impl IntoView {
+    let n = entry.question_count;
+    view! {
+        <Title text=crate::raw_text(&entry.title) />
+        <h1>{entry.title.clone()}</h1>
+        <p class="lead">{format!("{}. Join with the code your teacher gives you; your answers are then saved as you choose them, and you can close the page and continue later.", crate::plural(n, "question", "questions"))}</p>
+        {entry.teacher.then(|| view! {
+            <p class="notice" role="note">"You are signed in as a teacher. To try the exam as a student, open this page in a private window."</p>
+        })}
+        <JoinForm exam=Some(entry.exam_id.clone()) sign_in=entry.signed_in needs_sign_in=entry.require_sign_in />
+    }
+}
+
+/// A student of the exam: the paper and everything after.
+#[component]
+fn Joined(entry: ExamEntry) -> impl IntoView {
+    let paper = Resource::new(move || entry.exam_id.clone(), load_exam_paper);
     let st = TakeState {
         exam_id: RwSignal::new(String::new()),
-        student: RwSignal::new(String::new()),
-        phase: RwSignal::new(Phase::Name),
+        student: RwSignal::new(entry.joined_as.clone().unwrap_or_default()),
+        phase: RwSignal::new(Phase::Checking),
         index: RwSignal::new(0),
         answers: RwSignal::new(BTreeMap::new()),
         saved: RwSignal::new(BTreeSet::new()),
@@ -104,19 +144,16 @@ pub fn TakeExam() -> impl IntoView {
         canonical: RwSignal::new(Vec::new()),
     };
     view! {
-        <main class="page narrow">
-            <p class="crumbs"><a href="/exams">"← All exams"</a></p>
-            <Suspense fallback=|| view! { <p>"Loading the exam…"</p> }>
-                {move || paper.get().map(|r| match r {
-                    Ok(p) => view! { <Exam paper=p st /> }.into_any(),
-                    Err(e) => view! {
-                        <Title text="Exam not available" />
-                        <h1>"Exam not available"</h1>
-                        <p class="error" role="alert">{message(&e)}". It may not be published yet."</p>
-                    }.into_any(),
-                })}
-            </Suspense>
-        </main>
+        <Suspense fallback=|| view! { <p>"Loading the exam…"</p> }>
+            {move || paper.get().map(|r| match r {
+                Ok(p) => view! { <Exam paper=p st /> }.into_any(),
+                Err(e) => view! {
+                    <Title text="Exam not available" />
+                    <h1>"Exam not available"</h1>
+                    <p class="error" role="alert">{message(&e)}</p>
+                }.into_any(),
+            })}
+        </Suspense>
     }
 }
 
@@ -125,18 +162,24 @@ fn Exam(paper: ExamPaper, st: TakeState) -> impl IntoView {
     st.exam_id.set(paper.exam_id.to_string());
     st.total.set(paper.questions.len());
     st.version.set(paper.version);
-    let n = paper.questions.len();
     st.canonical.set(paper.questions.clone());
     st.questions.set(paper.questions);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| client::resume_if_known(st));
+    Effect::new(move |_| client::check(st));
     view! {
         <Title text=crate::raw_text(&paper.title) />
         <h1>{paper.title.clone()}</h1>
         {move || st.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {move || match st.phase.get() {
-            Phase::Name => view! { <NameForm st n /> }.into_any(),
-            Phase::Checking => view! { <p role="status">"Looking up your attempts…"</p> }.into_any(),
+            Phase::Checking => view! { <Checking st /> }.into_any(),
+            Phase::Unavailable => view! {
+                <div class="actions">
+                    <button type="button" class="primary" on:click=move |_| {
+                        #[cfg(feature = "hydrate")]
+                        client::check(st);
+                    }>"Try again"</button>
+                </div>
+            }.into_any(),
             Phase::Standing(status) => view! { <Standing st status=*status /> }.into_any(),
             Phase::Connecting => view! { <p role="status">"Opening your attempt…"</p> }.into_any(),
             Phase::Taking | Phase::Submitting => view! {
@@ -151,39 +194,18 @@ fn Exam(paper: ExamPaper, st: TakeState) -> impl IntoView {
     }
 }
 
+/// Before the WASM has loaded the student's standing (and what the server renders).
 #[component]
-fn NameForm(st: TakeState, n: usize) -> impl IntoView {
+fn Checking(st: TakeState) -> impl IntoView {
     // False in the server's HTML and until the WASM has hydrated the page.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        #[cfg(feature = "hydrate")]
-        client::start(st);
-    };
     view! {
-        <p class="lead">{format!("{n} questions. Your answers are saved as you choose them; you can close the page and continue later.")}</p>
-        <form class="card" on:submit=on_submit>
-            <div class="field">
-                <label for="student">"Your name or e-mail"</label>
-                <input
-                    id="student"
-                    name="student"
-                    type="text"
-                    required
-                    maxlength="120"
-                    autocomplete="name"
-                    prop:value=move || st.student.get()
-                    on:input=move |ev| st.student.set(event_target_value(&ev))
-                />
-            </div>
-            <div class="actions">
-                <button type="submit" class="primary" disabled=move || !hydrated.get()>"Start the exam"</button>
-            </div>
-            {move || (!hydrated.get()).then(|| view! {
-                <p class="hint" role="status">"Taking an exam needs JavaScript (answers are saved live over a WebSocket). If this message stays, enable JavaScript for this site."</p>
-            })}
-        </form>
+        <p class="lead">{move || format!("You are taking this exam as {}.", st.student.get())}</p>
+        <p role="status">"Looking up your attempts…"</p>
+        {move || (!hydrated.get()).then(|| view! {
+            <p class="hint" role="status">"Taking an exam needs JavaScript (answers are saved live over a WebSocket). If this message stays, enable JavaScript for this site."</p>
+        })}
     }
 }
 
@@ -481,44 +503,27 @@ mod client {
 
     use super::{Phase, TakeState};
 
-    const NAME_KEY: &str = "exam-student";
-
     thread_local! {
         static SOCKET: RefCell<Option<WebSocket>> = const { RefCell::new(None) };
         static TICKER: RefCell<Option<IntervalHandle>> = const { RefCell::new(None) };
     }
 
-    fn storage() -> Option<web_sys::Storage> {
-        web_sys::window()?.local_storage().ok()?
-    }
-
-    /// On page load: a student who already gave a name sees their standing, and continues a
-    /// running attempt at once.
-    pub fn resume_if_known(st: TakeState) {
-        if let Some(name) = storage().and_then(|s| s.get_item(NAME_KEY).ok().flatten()).filter(|n| !n.trim().is_empty()) {
-            st.student.set(name);
-            check(st);
-        }
-    }
-
     /// Loads the student's standing; a running attempt is resumed straight away.
     pub fn check(st: TakeState) {
-        standing(st, true, false);
+        standing(st, true);
     }
 
-    /// `resume`: continue a running attempt at once; `start`: the student asked to start, so a
-    /// first attempt opens without another click.
-    fn standing(st: TakeState, resume: bool, start: bool) {
+    /// `resume`: continue a running attempt at once.
+    fn standing(st: TakeState, resume: bool) {
         st.error.set(None);
         st.phase.set(Phase::Checking);
-        let (id, name) = (st.exam_id.get_untracked(), st.student.get_untracked());
+        let id = st.exam_id.get_untracked();
         leptos::task::spawn_local(async move {
-            match crate::server_fns::load_status(id, name).await {
+            match crate::server_fns::load_status(id).await {
                 Ok(status) if resume && status.in_progress.is_some() => connect(st, 0),
-                Ok(status) if start && status.can_start && status.results.is_empty() => connect(st, 0),
                 Ok(status) => st.phase.set(Phase::Standing(Box::new(status))),
                 Err(e) => {
-                    st.phase.set(Phase::Name);
+                    st.phase.set(Phase::Unavailable);
                     st.error.set(Some(crate::server_fns::message(&e)));
                 }
             }
@@ -564,31 +569,16 @@ mod client {
         st.deadline_ms.set(None);
     }
 
-    pub fn start(st: TakeState) {
-        let name = st.student.get_untracked().trim().to_owned();
-        if name.is_empty() {
-            st.error.set(Some("Enter your name or e-mail to start.".into()));
-            return;
-        }
-        if let Some(s) = storage() {
-            let _ = s.set_item(NAME_KEY, &name);
-        }
-        standing(st, true, true);
-    }
-
     pub fn connect(st: TakeState, retry: u32) {
         st.error.set(None);
         if retry == 0 {
             st.phase.set(Phase::Connecting);
         }
-        let path = format!(
-            "/api/v1/exams/{}/attempt?student={}",
-            st.exam_id.get_untracked(),
-            String::from(js_sys::encode_uri_component(&st.student.get_untracked()))
-        );
+        // The student is the one the session joined the exam as: no name in the URL.
+        let path = format!("/api/v1/exams/{}/attempt", st.exam_id.get_untracked());
         let Ok(ws) = WebSocket::new(&crate::live::ws_url(&path)) else {
             st.error.set(Some("Your browser could not open a connection to the server.".into()));
-            st.phase.set(Phase::Name);
+            st.phase.set(Phase::Unavailable);
             return;
         };
         let opened = std::rc::Rc::new(std::cell::Cell::new(false));
@@ -667,10 +657,10 @@ mod client {
         onmessage.forget();
         let onclose = Closure::once_into_js(move || match st.phase.get_untracked() {
             Phase::Done { .. } => {}
-            Phase::Connecting | Phase::Name | Phase::Checking | Phase::Standing(_) if !opened.get() => {
+            Phase::Connecting | Phase::Unavailable | Phase::Checking | Phase::Standing(_) if !opened.get() => {
                 // The server refused before upgrading (window closed, attempts used up, not
                 // published): the standing says why.
-                standing(st, false, false);
+                standing(st, false);
                 st.error.set(Some("The attempt could not be opened.".into()));
             }
             _ => {

@@ -1,12 +1,14 @@
 //! Identity and access, without HTTP: teacher accounts ([`accounts`]), the first-teacher setup
 //! link ([`setup`]), invitations ([`invites`]), personal access tokens ([`tokens`]), exam
-//! ownership and sharing ([`access`]), the audit log ([`audit`]) and the secrets they are built
-//! from ([`secrets`]). Sessions and cookies are the gateway's.
+//! ownership and sharing ([`access`]), join codes and the students who joined ([`join`]), the
+//! audit log ([`audit`]) and the secrets they are built from ([`secrets`]). Sessions and
+//! cookies are the gateway's.
 
 pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod invites;
+pub mod join;
 pub mod secrets;
 pub mod setup;
 pub mod tokens;
@@ -28,6 +30,7 @@ pub struct IdentityService {
     pub access: Arc<access::AccessRules>,
     pub invites: invites::Invites,
     pub audit: audit::Audit,
+    pub join: join::JoinCodes,
 }
 
 impl IdentityService {
@@ -37,6 +40,7 @@ impl IdentityService {
             setup: setup::Setup::new(store.clone(), clock.clone()),
             tokens: tokens::Tokens::new(store.clone(), clock.clone()),
             invites: invites::Invites::new(store.clone(), clock.clone()),
+            join: join::JoinCodes::new(store.clone(), clock.clone()),
             audit: audit::Audit::new(store.clone(), clock),
             access: Arc::new(access::AccessRules::new(store)),
         }

@@ -14,6 +14,15 @@ pub fn random_base32(bytes: usize) -> String {
     data_encoding::BASE32_NOPAD.encode(&buf).to_ascii_lowercase()
 }
 
+/// `N` random bytes from the operating system.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    if let Err(e) = getrandom::fill(&mut buf) {
+        panic!("the operating system's random number generator failed: {e}");
+    }
+    buf
+}
+
 /// 16 random bytes as 32 hex digits (ids that appear in keys).
 pub fn random_hex_id() -> String {
     let mut buf = [0u8; 16];

@@ -7,7 +7,9 @@
 //! [`OwnedExam`] extractor then checks the exam is theirs. [`origin`] refuses cross-site
 //! requests and sets the security headers; [`limits`] counts failed sign-ins.
 
+pub mod join;
 pub mod limits;
+pub mod oidc;
 pub mod origin;
 pub mod people;
 pub mod routes;
@@ -18,8 +20,10 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use exam_domain::ExamId;
+use std::collections::BTreeMap;
+
 use exam_domain::identity::{Identity, Teacher, TeacherId, Via};
+use exam_domain::{ExamId, Student};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -37,6 +41,43 @@ pub struct SignedIn {
 }
 
 pub const SESSION_KEY: &str = "signed_in";
+
+/// The session's record of the exams this browser joined as a student, each with the student
+/// it is in that exam (`Ada`, or `Ada (2)` when another browser had the name first).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Joined {
+    pub name: String,
+    pub exams: BTreeMap<ExamId, Student>,
+}
+
+pub const JOINED_KEY: &str = "joined";
+/// Where an OpenID Connect sign-in puts a student who is not a teacher (see `oidc`).
+pub const OIDC_STUDENT_KEY: &str = "oidc_student";
+
+/// The parts of an OIDC student's session record this module needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OidcStudentName {
+    pub subject: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+impl OidcStudentName {
+    /// The student a signed-in person is in every exam: their email (the name the join form
+    /// always asked for), else their name with a short digest of their subject, so two people
+    /// with one name stay apart and one person is the same student from any browser.
+    pub fn student(&self) -> Option<Student> {
+        match self.email.as_deref().map(Student::parse) {
+            Some(Ok(s)) => Some(s),
+            _ => {
+                let tag = &exam_core::identity::secrets::digest(&self.subject)[..6];
+                let base: String = self.name.chars().take(Student::MAX_CHARS - 9).collect();
+                Student::parse(&format!("{} · {tag}", base.trim())).ok()
+            }
+        }
+    }
+}
 /// The idle expiry is pushed forward at most this often (each push is a store write).
 const SEEN_EVERY_SECS: u64 = 300;
 
@@ -101,7 +142,7 @@ async fn from_session(s: &AppState, session: &Session) -> Result<Identity, Respo
             return Err(unavailable());
         }
     };
-    let Some(mut signed_in) = signed_in else { return Ok(Identity::Anonymous) };
+    let Some(mut signed_in) = signed_in else { return student_of(session).await };
     let now = unix_now();
     let max = s.settings.auth.session_max.as_secs();
     let teacher = match s.platform.identity().accounts.get(&signed_in.teacher).await {
@@ -120,6 +161,21 @@ async fn from_session(s: &AppState, session: &Session) -> Result<Identity, Respo
         }
     }
     Ok(Identity::Teacher { teacher, via: Via::Session })
+}
+
+/// A session without a teacher: the exams it joined and whether it signed in with OIDC.
+async fn student_of(session: &Session) -> Result<Identity, Response> {
+    let read = |e: tower_sessions::session::Error| {
+        tracing::warn!(error = %e, "cannot read the session");
+        unavailable()
+    };
+    let joined = session.get::<Joined>(JOINED_KEY).await.map_err(read)?;
+    let oidc = session.get::<OidcStudentName>(OIDC_STUDENT_KEY).await.map_err(read)?;
+    Ok(match (joined, oidc) {
+        (None, None) => Identity::Anonymous,
+        (joined, Some(o)) => Identity::Student { name: o.name, exams: joined.unwrap_or_default().exams, via: Via::Oidc },
+        (Some(j), None) => Identity::Student { name: j.name, exams: j.exams, via: Via::Join },
+    })
 }
 
 /// The client's address, for rate limits, socket limits and the audit log: the connection's
@@ -197,5 +253,27 @@ impl FromRequestParts<AppState> for OwnedExam {
         let id = crate::api::parse_exam_id(&raw)?;
         s.platform.identity().access.check(&teacher.id, &id).await?;
         Ok(OwnedExam { id, teacher })
+    }
+}
+
+fn must_join() -> AppError {
+    AppError::new(StatusCode::UNAUTHORIZED, "Join this exam with its code first.")
+}
+
+/// The `{id}` of the path and the student the caller is in it: 401 for anyone who has not
+/// joined it (a teacher included: teachers try their exams from another browser).
+pub struct ExamStudent {
+    pub id: ExamId,
+    pub student: Student,
+}
+
+impl FromRequestParts<AppState> for ExamStudent {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, AppError> {
+        let params = RawPathParams::from_request_parts(parts, s).await.map_err(|e| AppError::new(StatusCode::NOT_FOUND, e.body_text()))?;
+        let raw = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v.to_owned()).unwrap_or_default();
+        let id = crate::api::parse_exam_id(&raw)?;
+        let student = identity(parts).student_in(&id).cloned().ok_or_else(must_join)?;
+        Ok(ExamStudent { id, student })
     }
 }

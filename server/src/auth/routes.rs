@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .merge(super::people::routes())
+        .merge(super::join::routes())
 }
 
 /// A body from a form post (`from_form`) or JSON.
@@ -60,7 +61,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for Body<T> {
 }
 
 /// Only paths on this site: `/teacher/exams/x`, never `//evil.example` or `https://…`.
-fn local_path(next: Option<&str>, fallback: &str) -> String {
+pub(crate) fn local_path(next: Option<&str>, fallback: &str) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) => n.to_owned(),
         _ => fallback.to_owned(),
