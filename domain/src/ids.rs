@@ -11,7 +11,7 @@ pub enum IdError {
     Empty { what: &'static str },
     #[error("{what} is longer than {max} characters")]
     TooLong { what: &'static str, max: usize },
-    #[error("{what} may contain only a-z, 0-9, '-' and '_'")]
+    #[error("{what} {}", if what.starts_with("student") { "must not contain control characters (tabs, line breaks)" } else { "may contain only a-z, 0-9, '-' and '_'" })]
     BadChar { what: &'static str },
 }
 
