@@ -133,6 +133,24 @@ fn article_mismatch(q: &Question) -> bool {
     })
 }
 
+/// The kind of a generated question, from the wording of its stem.
+fn question_kind(q: &Question) -> &'static str {
+    let t = q.question.as_str();
+    if q.kind == QuestionKind::TrueFalse {
+        "true/false"
+    } else if t.starts_with("Complete the statement") {
+        "blank"
+    } else if t.starts_with("Which of the following is true of") {
+        "true of X"
+    } else if t.starts_with("Which exception does") || t.starts_with("What does Python's interactive prompt") {
+        "output"
+    } else if t.starts_with("What ") || t.starts_with("Which term") {
+        "definition"
+    } else {
+        "other"
+    }
+}
+
 fn content(s: &str) -> HashSet<String> {
     words(s).into_iter().filter(|w| w.len() > 3).collect()
 }
@@ -162,6 +180,35 @@ struct Row {
     pages_used: usize,
     error: Option<String>,
     confidence: Vec<f32>,
+    kinds: BTreeMap<&'static str, usize>,
+}
+
+/// The speed target: 20 questions (10 + 10) from a 40-page document, the first 40
+/// pages of the longest PDF of the corpus; median of 11 runs.
+fn forty_pages(files: &[PathBuf]) -> Option<String> {
+    let docs: Vec<(String, Document)> = files
+        .iter()
+        .filter_map(|p| Some((p.file_name()?.to_string_lossy().into_owned(), extract_pages(&std::fs::read(p).ok()?).ok()?)))
+        .collect();
+    let (name, doc) = docs.into_iter().max_by_key(|(_, d)| d.pages.len())?;
+    if doc.pages.len() < 40 {
+        return None;
+    }
+    let doc = Document { pages: doc.pages[..40].to_vec() };
+    let params = GenerationParams::new(10, 4, 10).expect("valid parameters");
+    let mut times = Vec::new();
+    let mut n = 0;
+    for _ in 0..11 {
+        let t = Instant::now();
+        n = generate(&doc, params).map_or(0, |g| g.questions.len());
+        times.push(t.elapsed());
+    }
+    Some(format!(
+        "**Speed**: {n} questions from the first 40 pages of {name} ({} words) in {:.1} ms (median of 11 runs{}; target < 100 ms).",
+        doc.pages.iter().map(|p| p.split_whitespace().count()).sum::<usize>(),
+        median(times),
+        if cfg!(debug_assertions) { ", DEBUG build" } else { ", release build" }
+    ))
 }
 
 fn median(mut v: Vec<Duration>) -> f64 {
@@ -242,7 +289,10 @@ fn main() {
             if let Some(c) = q.confidence {
                 row.confidence.push(c);
             }
-            if let Some(kind) = boilerplate(&quote) {
+            let qkind = question_kind(q);
+            *row.kinds.entry(qkind).or_default() += 1;
+            // An output question quotes code on purpose.
+            if let Some(kind) = boilerplate(&quote).filter(|k| !(qkind == "output" && *k == "code")) {
                 *row.boiler.entry(kind).or_default() += 1;
             }
             let words_q = content(&quote);
@@ -288,9 +338,9 @@ fn main() {
             }
             let _ = writeln!(
                 dump,
-                "**{}** ({:?}, confidence {}) {}",
+                "**{}** ({}, confidence {}) {}",
                 q.id,
-                q.kind,
+                question_kind(q),
                 q.confidence.map_or("-".into(), |c| format!("{c:.2}")),
                 q.question
             );
@@ -371,6 +421,14 @@ fn main() {
         "\n**Totals**: {} questions; {} from boilerplate; {} near-duplicate sources; {}/{} multiple-choice questions with options of one kind; {} stem giveaways or article mismatches; {} false statements identical to their source; {} rejected and {} flagged by the shared validator.\n",
         totals.0, totals.1, totals.2, totals.3, totals.4, totals.5, totals.6, totals.7, totals.8
     );
+    for row in rows.iter().filter(|r| r.error.is_none()) {
+        let kinds: Vec<String> = row.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let _ = writeln!(r, "- {}: {}", row.name, kinds.join(", "));
+    }
+    r.push('\n');
+    if let Some(t) = forty_pages(&files) {
+        let _ = writeln!(r, "{t}\n");
+    }
     for row in rows.iter().filter(|r| !r.broken_examples.is_empty()) {
         let _ = writeln!(r, "- {}: words pdftotext does not have: {}", row.name, row.broken_examples.join(", "));
     }

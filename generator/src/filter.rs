@@ -19,6 +19,12 @@ pub(crate) enum Skip {
     Rfc2119,
     /// Points at material the student does not see ("the above example", "this figure").
     Deictic,
+    /// Means little without the sentence before it ("It allows …", "This variable …"), speaks
+    /// to the reader about the course ("Students should remember …"), or is no sentence at
+    /// all: a heading run into the text ("BUGS On EBCDIC hosts …"), a title ("Groff: The GNU
+    /// Implementation …"), two man-page entries run together ("… directory. -T If set, …"),
+    /// a fragment without a verb ("100 dpi resolution, 75 pt document base font.").
+    Context,
 }
 
 /// Words that only legal text uses much (lower case, matched as word prefixes).
@@ -158,10 +164,108 @@ pub(crate) fn skip_reason(s: &str) -> Option<Skip> {
     if DEICTIC.iter().any(|d| lower.contains(d)) || lower.trim_end().ends_with(':') {
         return Some(Skip::Deictic);
     }
+    if needs_context(s, &lower) {
+        return Some(Skip::Context);
+    }
     if ["et al.", "proceedings of", "doi:", "isbn", "http://", "https://", "www.", "pp. ", "vol. "].iter().any(|m| lower.contains(m)) {
         return Some(Skip::Matter);
     }
     None
+}
+
+/// First words that refer back to the sentence before.
+const BACK_REFERENCES: &[&str] = &[
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "they",
+    "their",
+    "them",
+    "he",
+    "she",
+    "his",
+    "her",
+    "such",
+    "there",
+    "here",
+    "similarly",
+    "likewise",
+    "again",
+    "also",
+    "otherwise",
+    "actually",
+    "thus",
+    "hence",
+    "so",
+    "then",
+    "instead",
+    "besides",
+];
+
+/// Words no finite clause in a technical text goes without: auxiliaries and modals. Other
+/// verbs are recognised by their ending ("-ed", or "-s" after a subject-like word).
+const AUXILIARIES: &[&str] = &[
+    "is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "do", "does", "did", "can", "cannot", "could", "will",
+    "would", "may", "might", "must", "shall", "should", "isn't", "aren't", "doesn't", "don't", "can't", "won't", "wasn't",
+];
+
+/// See [`Skip::Context`].
+fn needs_context(s: &str, lower: &str) -> bool {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let first = words.first().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).unwrap_or_default();
+    if BACK_REFERENCES.contains(&first.as_str()) || s.starts_with('(') || words.first().is_some_and(|w| w.ends_with(':')) {
+        return true;
+    }
+    if ["students", "this lecture", "this course", "this chapter", "this tutorial", "this manual", "you will soon"]
+        .iter()
+        .any(|m| lower.contains(m))
+    {
+        return true;
+    }
+    // A heading run into the text: "BUGS On EBCDIC hosts", "DESCRIPTION The groff program".
+    if let [w1, w2, ..] = words.as_slice()
+        && w1.len() >= 3
+        && w1.chars().all(|c| c.is_ascii_uppercase())
+        && w2.starts_with(char::is_uppercase)
+        && crate::english::is_word(&w1.to_lowercase())
+    {
+        return true;
+    }
+    // Two entries run together: "… the current directory. -T If set, …", "… with string. string
+    // undergoes …" (a full stop inside, then an option or a lower-case word).
+    for (i, _) in s.match_indices(". ") {
+        let before = s[..i].rsplit(' ').next().unwrap_or("");
+        let after = &s[i + 2..];
+        let abbreviation = before.len() <= 3 || before.contains('.') || before.chars().any(|c| c.is_ascii_digit());
+        if after.starts_with('-') && after[1..].starts_with(char::is_alphanumeric) {
+            return true;
+        }
+        if !abbreviation && after.starts_with(char::is_lowercase) {
+            return true;
+        }
+    }
+    !has_verb(&words)
+}
+
+fn has_verb(words: &[&str]) -> bool {
+    let clean: Vec<String> =
+        words.iter().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’').to_lowercase()).collect();
+    clean.iter().enumerate().any(|(i, w)| {
+        let prev = i.checked_sub(1).map(|p| clean[p].as_str());
+        let after_determiner = prev.is_some_and(|p| ["the", "a", "an", "this", "each", "every", "its", "their"].contains(&p));
+        AUXILIARIES.contains(&w.as_str())
+            || (i > 0 && w.len() > 4 && w.ends_with("ed") && !after_determiner)
+            || (i > 0
+                && w.len() > 3
+                && w.ends_with('s')
+                && !w.ends_with("ss")
+                && !after_determiner
+                && prev.is_some_and(|p| (!p.ends_with('s') || p.ends_with("ss")) && !crate::text::is_stop(p))
+                && words[i - 1].chars().all(char::is_alphanumeric))
+    })
 }
 
 /// Code, or prose that is mostly code: a prompt, keywords at the start, many operators, or more
@@ -279,12 +383,32 @@ mod tests {
     }
 
     #[test]
+    fn sentences_that_need_the_one_before_or_are_no_sentence_are_skipped() {
+        for s in [
+            "It allows one to specify the preprocessors by command-line options.",
+            "This variable determines the collation order used when sorting the results.",
+            "Students should remember the key figures and the decades in which their ideas appeared.",
+            "BUGS On EBCDIC hosts (e.g., OS/390 Unix), output devices ascii and latin1 aren’t available.",
+            "Groff: The GNU Implementation of troff, by Trent A. Fisher and Werner Lemberg, is the primary groff manual.",
+            "By default, bash follows the logical chain of directories. -T If set, any traps on DEBUG are inherited by shell functions.",
+            "Parameter is expanded and the longest match is replaced with string. string undergoes tilde expansion.",
+            "100 dpi resolution, 75 pt document base font for the output device.",
+            "(On the other hand, the Python implementation, written in C, can completely hide implementation details.)",
+        ] {
+            assert_eq!(skip_reason(s), Some(Skip::Context), "{s}");
+        }
+    }
+
+    #[test]
     fn ordinary_prose_is_kept_and_definitions_score_high() {
         for s in [
             "A namespace is a mapping from names to objects.",
             "In 1936 the British mathematician Alan Turing published a paper describing an abstract device.",
             "The Analytical Engine had a memory called the store and a processing unit called the mill.",
             "The return statement returns with a value from a function.",
+            "The transistor was invented at Bell Laboratories in 1947 by John Bardeen, Walter Brattain and William Shockley.",
+            "Bash performs the expansion by executing command in a subshell environment, e.g. in a pipeline.",
+            "Steve Wozniak and Steve Jobs founded Apple in 1976.",
         ] {
             assert_eq!(skip_reason(s), None, "{s}");
         }

@@ -663,7 +663,7 @@ const ROMAN: &[&str] =
 const COUNT_CONTEXT: &[&str] =
     &["page", "pages", "figure", "fig", "chapter", "section", "table", "lecture", "step", "part", "unit", "week", "no"];
 
-fn is_stop(lower: &str) -> bool {
+pub(crate) fn is_stop(lower: &str) -> bool {
     STOP_WORDS.contains(&lower)
 }
 

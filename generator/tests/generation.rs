@@ -140,3 +140,33 @@ fn every_question_passes_the_shared_validator_without_doubts() {
         }
     }
 }
+
+#[test]
+fn a_glossary_gives_definition_questions_whose_wrong_options_define_other_terms() {
+    let glossary = [
+        ("namespace", "a mapping from names to objects in a running program"),
+        ("scope", "a textual region of a program where a name is directly accessible"),
+        ("module", "a file containing definitions and statements of the language"),
+        ("decorator", "a function returning another function, applied with the at sign"),
+        ("generator", "a function which returns an iterator over the values it yields"),
+    ];
+    let mut page = String::new();
+    for (term, body) in glossary {
+        page.push_str(&format!("A {term} is {body}.\n"));
+    }
+    page.push_str("Programs in the language are read by the interpreter from files written by programmers in 1991.\n");
+    page.push_str("The interpreter executes statements one after another until the program ends or raises an error.\n");
+    let doc = Document { pages: vec![page] };
+    let g = generate(&doc, params(4, 4, 0)).unwrap();
+    let defs: Vec<_> = g.questions.iter().filter(|q| q.question.starts_with("What is a ")).collect();
+    assert!(!defs.is_empty(), "{:#?}", g.questions);
+    for q in defs {
+        let term = q.question.trim_start_matches("What is a ").trim_end_matches('?');
+        let body = glossary.iter().find(|(t, _)| *t == term).map(|(_, b)| *b).expect("a term of the glossary");
+        assert_eq!(q.correct_answer, body);
+        for o in q.options.iter().filter(|o| o.id != q.correct_option) {
+            assert!(glossary.iter().any(|(t, b)| *t != term && *b == o.text), "{:?} is no other definition", o.text);
+        }
+    }
+    check_invariants(&doc, &g.questions, 4);
+}

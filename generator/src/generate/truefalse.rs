@@ -1,0 +1,203 @@
+//! True/false statements: the sentence as written, or a false version of it that changes the
+//! claim (a sibling term of the same kind from the document, a reversed quantifier or modal)
+//! and still reads as English. [`falsify`] also makes the wrong options of the "Which of the
+//! following is true of …?" questions.
+
+use super::analysis::{Analysis, Candidate, PoolItem, clamp, head_word, ranked_terms, shares_context};
+use super::blank::{article_before, article_for};
+use super::{Picks, TrueFalse};
+use crate::filter;
+use crate::text::{self, Kind};
+
+/// Whether the byte position `at` of `s` lies in an example ("for example, …", "such as …",
+/// "e.g. …", "like …") rather than in the claim itself.
+pub(super) fn in_example(s: &str, at: usize) -> bool {
+    let before = s[..at].to_lowercase();
+    let clause_start = before.char_indices().rfind(|&(_, c)| matches!(c, ';' | '(' | ')' | '—' | ':')).map_or(0, |(i, c)| i + c.len_utf8());
+    let clause = &before[clause_start..];
+    ["for example", "for instance", "such as", "e.g.", "e. g.", "including", " like "].iter().any(|m| clause.contains(m))
+}
+
+/// Claim-changing replacements for a false statement: each puts a word into the statement
+/// that the source does not have, so the statement is really different.
+const FLIPS: &[(&str, &str)] = &[
+    ("always", "never"),
+    ("never", "always"),
+    ("can", "cannot"),
+    ("must", "must not"),
+    ("increases", "decreases"),
+    ("decreases", "increases"),
+    ("increase", "decrease"),
+    ("decrease", "increase"),
+    ("larger", "smaller"),
+    ("smaller", "larger"),
+    ("faster", "slower"),
+    ("slower", "faster"),
+    ("higher", "lower"),
+    ("lower", "higher"),
+    ("mutable", "immutable"),
+    ("immutable", "mutable"),
+    ("more", "less"),
+    ("first", "last"),
+    ("minimum", "maximum"),
+    ("maximum", "minimum"),
+    ("inside", "outside"),
+    ("outside", "inside"),
+    ("only", "never"),
+];
+
+/// A flip available in the sentence: (byte start, byte end, replacement).
+fn flip_in(s: &str) -> Option<(usize, usize, String)> {
+    let toks = text::tokens(s);
+    for (k, &(a, b)) in toks.iter().enumerate() {
+        let w = &s[a..b];
+        let Some(&(_, to)) = FLIPS.iter().find(|(from, _)| *from == w) else { continue };
+        if toks.iter().filter(|&&(x, y)| &s[x..y] == w).count() != 1 || in_example(s, a) {
+            continue;
+        }
+        // "only" flips only where it restricts a verb phrase ("is only used", "can only").
+        if w == "only" {
+            continue;
+        }
+        let prev = k.checked_sub(1).map(|p| s[toks[p].0..toks[p].1].to_lowercase());
+        let next: Vec<&str> = toks[k + 1..].iter().take(2).map(|&(x, y)| &s[x..y]).collect();
+        if w == "more" {
+            // "more than one" → "only one"; "much more", "and more", "more." read badly flipped.
+            if next == ["than", "one"] {
+                return Some((a, toks[k + 2].1, "only one".to_owned()));
+            }
+            let after_ends = s[b..].starts_with(['.', ',', ';', ')']);
+            if prev.as_deref().is_some_and(|p| ["much", "any", "and", "or", "no", "once"].contains(&p))
+                || next.first() == Some(&"than")
+                || after_ends
+            {
+                continue;
+            }
+        }
+        return Some((a, b, to.to_owned()));
+    }
+    None
+}
+
+/// How a sentence is made false.
+pub(super) enum Falsify {
+    /// Replace the term with a sibling of its kind from the document.
+    Swap(usize, usize, String, String),
+    /// A claim-changing word ("always" → "never").
+    Flip(usize, usize, String, String),
+}
+
+impl Falsify {
+    /// The false statement, the (original, replacement) pair, and how it was made, for the
+    /// teacher.
+    pub(super) fn apply(&self, s: &str) -> (String, (String, String), String) {
+        match self {
+            Falsify::Swap(x, y, orig, alt) => {
+                // "an exception" → "a statement": the article follows the new word.
+                let (start, alt_text) = match article_before(s, *x) {
+                    Some((art_start, art)) => (art_start, format!("{} {alt}", article_for(alt, art))),
+                    None => (*x, alt.clone()),
+                };
+                (
+                    format!("{}{}{}", &s[..start], alt_text, &s[*y..]),
+                    (orig.clone(), alt.clone()),
+                    format!("\"{orig}\" was swapped for \"{alt}\", another term of the same kind from the document"),
+                )
+            }
+            Falsify::Flip(x, y, orig, to) => (
+                format!("{}{}{}", &s[..*x], to, &s[*y..]),
+                (orig.clone(), to.clone()),
+                format!("the claim was reversed (\"{orig}\" → \"{to}\")"),
+            ),
+        }
+    }
+}
+
+/// A way to make `c` false, with how good it is and the kind of term swapped. Swaps need a
+/// sibling of the term's own sort: words and single names only for one used in the same
+/// place elsewhere in the document, institutions and named things for one with the same
+/// head ("Engine", "Protocol"); never inside an example, a cross-reference or a list, and
+/// never a replacement the bank already used (`picks.used_swaps`).
+pub(super) fn falsify(a: &Analysis<'_>, c: &Candidate<'_>, picks: &Picks) -> Option<(Falsify, f64, Option<Kind>)> {
+    let s = c.sentence.text;
+    let mut terms = ranked_terms(a, c, &picks.used_kinds, false);
+    terms.extend(ranked_terms(a, c, &picks.used_kinds, true).into_iter().filter(|t| matches!(t.kind, Kind::Word(_))));
+    let swap = terms.into_iter().filter(|t| !in_example(s, t.start)).find_map(|t| {
+        let fits = |item: &PoolItem| {
+            !picks.used_swaps.contains(&item.key)
+                && match t.kind {
+                    Kind::Word(_) | Kind::Proper | Kind::Code(_) => shares_context(c, t, item),
+                    Kind::Org => head_word(&item.key) == head_word(&t.key) || shares_context(c, t, item),
+                    _ => true,
+                }
+        };
+        a.alternatives(c, t, 1, &fits)
+            .map(|alt| (Falsify::Swap(t.start, t.end, s[t.start..t.end].to_owned(), alt[0].text.clone()), a.term_score(t), t.kind))
+    });
+    let flip = flip_in(s).map(|(x, y, to)| Falsify::Flip(x, y, s[x..y].to_owned(), to));
+    match (swap, flip) {
+        (Some((sw, score, kind)), Some(fl)) => {
+            if c.hash.is_multiple_of(3) || matches!(kind, Kind::Word(_)) {
+                Some((fl, 2.0, None))
+            } else {
+                Some((sw, score, Some(kind)))
+            }
+        }
+        (Some((sw, score, kind)), None) => Some((sw, score, Some(kind))),
+        (None, Some(fl)) => Some((fl, 2.0, None)),
+        (None, None) => None,
+    }
+}
+
+/// Up to `wanted` true/false questions: only sentences that could be falsified, so "has no
+/// swappable term" never gives the answer away. Pairs of consecutive questions get one true
+/// and one false.
+pub(super) fn true_false(a: &Analysis<'_>, rank: &[usize], picks: &mut Picks, wanted: usize) -> Vec<TrueFalse> {
+    let mut chosen: Vec<(usize, Falsify, f64)> = Vec::new();
+    for &ci in rank {
+        if chosen.len() == wanted {
+            break;
+        }
+        let c = &a.candidates[ci];
+        let Some(content) = picks.fresh(ci, c.sentence.text) else { continue };
+        if let Some((f, score, kind)) = falsify(a, c, picks) {
+            if let Falsify::Swap(.., alt) = &f {
+                picks.used_swaps.insert(alt.to_lowercase());
+            }
+            picks.take(ci, content);
+            if let Some(k) = kind {
+                *picks.used_kinds.entry(k).or_default() += 1;
+            }
+            chosen.push((ci, f, score));
+        }
+    }
+    chosen.sort_by_key(|(ci, _, _)| a.candidates[*ci].sentence.order);
+    let mut out: Vec<TrueFalse> = Vec::new();
+    for k in 0..chosen.len() {
+        let (ci, ref f, score) = chosen[k];
+        let c = &a.candidates[ci];
+        let s = c.sentence.text;
+        let pair_first = chosen[k - k % 2].0;
+        let first_is_true = a.candidates[pair_first].hash & 1 == 0;
+        let is_true = (k % 2 == 0) == first_is_true;
+        let (statement, swap, how) = if is_true {
+            (s.to_owned(), None, "the statement is the sentence as written".to_owned())
+        } else {
+            let (statement, pair, how) = f.apply(s);
+            (statement, Some(pair), how)
+        };
+        let text = format!("True or false: \"{statement}\"");
+        if !picks.texts.insert(text) {
+            continue;
+        }
+        let explains = filter::explains(s);
+        let confidence = clamp(0.4 + 0.2 * explains + 0.08 * score.min(3.0) + if is_true { 0.0 } else { 0.05 });
+        let rationale = format!(
+            "Page {}: {}; {how}.",
+            c.sentence.page,
+            if explains >= 0.5 { "a sentence that defines or explains" } else { "a sentence with a checkable fact" }
+        );
+        out.push(TrueFalse { page: c.sentence.page, quote: s.to_owned(), statement, swap, confidence, rationale });
+    }
+    out
+}
