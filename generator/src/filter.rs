@@ -203,6 +203,57 @@ const BACK_REFERENCES: &[&str] = &[
     "then",
     "instead",
     "besides",
+    "consequently",
+    "furthermore",
+    "moreover",
+    "accordingly",
+    "finally",
+];
+
+/// Verbs an instruction starts with ("Create font description files …", "Use blank lines …"):
+/// advice and man-page synopses, which are neither true nor false.
+const IMPERATIVES: &[&str] = &[
+    "create",
+    "use",
+    "set",
+    "print",
+    "translate",
+    "convert",
+    "display",
+    "run",
+    "specify",
+    "see",
+    "read",
+    "write",
+    "make",
+    "add",
+    "remove",
+    "show",
+    "enable",
+    "disable",
+    "name",
+    "put",
+    "define",
+    "call",
+    "list",
+    "format",
+    "generate",
+    "avoid",
+    "try",
+    "consider",
+    "remember",
+    "look",
+    "install",
+    "type",
+    "enter",
+    "press",
+    "select",
+    "open",
+    "close",
+    "start",
+    "stop",
+    "give",
+    "wrap",
 ];
 
 /// Words no finite clause in a technical text goes without: auxiliaries and modals. Other
@@ -216,7 +267,11 @@ const AUXILIARIES: &[&str] = &[
 fn needs_context(s: &str, lower: &str) -> bool {
     let words: Vec<&str> = s.split_whitespace().collect();
     let first = words.first().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).unwrap_or_default();
-    if BACK_REFERENCES.contains(&first.as_str()) || s.starts_with('(') || words.first().is_some_and(|w| w.ends_with(':')) {
+    if BACK_REFERENCES.contains(&first.as_str())
+        || IMPERATIVES.contains(&first.as_str())
+        || s.starts_with('(')
+        || words.first().is_some_and(|w| w.ends_with(':'))
+    {
         return true;
     }
     if ["students", "this lecture", "this course", "this chapter", "this tutorial", "this manual", "you will soon"]
@@ -251,20 +306,19 @@ fn needs_context(s: &str, lower: &str) -> bool {
 }
 
 fn has_verb(words: &[&str]) -> bool {
-    let clean: Vec<String> =
-        words.iter().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’').to_lowercase()).collect();
+    let clean: Vec<&str> = words.iter().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')).collect();
+    let is = |w: &str, list: &[&str]| list.iter().any(|x| x.eq_ignore_ascii_case(w));
     clean.iter().enumerate().any(|(i, w)| {
-        let prev = i.checked_sub(1).map(|p| clean[p].as_str());
-        let after_determiner = prev.is_some_and(|p| ["the", "a", "an", "this", "each", "every", "its", "their"].contains(&p));
-        AUXILIARIES.contains(&w.as_str())
+        let prev = i.checked_sub(1).map(|p| clean[p]);
+        let after_determiner = prev.is_some_and(|p| is(p, &["the", "a", "an", "this", "each", "every", "its", "their"]));
+        let prev_noun_like = prev.is_some_and(|p| {
+            (!p.ends_with('s') || p.ends_with("ss"))
+                && !crate::text::is_stop(&p.to_lowercase())
+                && words[i - 1].chars().all(char::is_alphanumeric)
+        });
+        is(w, AUXILIARIES)
             || (i > 0 && w.len() > 4 && w.ends_with("ed") && !after_determiner)
-            || (i > 0
-                && w.len() > 3
-                && w.ends_with('s')
-                && !w.ends_with("ss")
-                && !after_determiner
-                && prev.is_some_and(|p| (!p.ends_with('s') || p.ends_with("ss")) && !crate::text::is_stop(p))
-                && words[i - 1].chars().all(char::is_alphanumeric))
+            || (i > 0 && w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !after_determiner && prev_noun_like)
     })
 }
 
@@ -394,6 +448,8 @@ mod tests {
             "Parameter is expanded and the longest match is replaced with string. string undergoes tilde expansion.",
             "100 dpi resolution, 75 pt document base font for the output device.",
             "(On the other hand, the Python implementation, written in C, can completely hide implementation details.)",
+            "Create font description files for TeX DVI device.",
+            "Consequently, one may use filenames with tildes in assignments to PATH, MAILPATH, and CDPATH.",
         ] {
             assert_eq!(skip_reason(s), Some(Skip::Context), "{s}");
         }

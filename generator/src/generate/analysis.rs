@@ -13,8 +13,6 @@ pub(super) struct Candidate<'a> {
     pub(super) sentence: Sentence<'a>,
     pub(super) lower: String,
     pub(super) words: HashSet<String>,
-    /// [`stem`]s of `words`: a distractor whose stem the sentence has would be supported by it.
-    pub(super) stems: HashSet<String>,
     pub(super) terms: Vec<Term>,
     pub(super) score: f64,
     pub(super) hash: u64,
@@ -75,7 +73,7 @@ pub(super) fn analyse(sentences: Vec<Sentence<'_>>) -> Analysis<'_> {
     // a sentence start ("Completing", "Parameter", "Sequences"), not a name.
     let lower_words: HashSet<&str> = sentences
         .iter()
-        .flat_map(|s| text::tokens(s.text).into_iter().map(|(a, b)| &s.text[a..b]))
+        .flat_map(|s| s.text.split(|c: char| !c.is_alphanumeric()))
         .filter(|w| w.starts_with(|c: char| c.is_lowercase()))
         .collect();
     let lower_stems: HashSet<&str> = lower_words.iter().map(|w| stem(w)).collect();
@@ -163,9 +161,8 @@ pub(super) fn analyse(sentences: Vec<Sentence<'_>>) -> Analysis<'_> {
             }
             let lower = sentence.text.to_lowercase();
             let words: HashSet<String> = text::tokens(&lower).into_iter().map(|(a, b)| lower[a..b].to_owned()).collect();
-            let stems = words.iter().map(|w| stem(w).to_owned()).collect();
             let hash = fnv(&[sentence.text.as_bytes()]);
-            Candidate { sentence, lower, words, stems, terms, score, hash }
+            Candidate { sentence, lower, words, terms, score, hash }
         })
         .collect();
     Analysis { candidates, pools, df, noun, doc_lower }
@@ -198,8 +195,10 @@ impl Analysis<'_> {
                 && !item.key.contains(&term.key)
                 && !term.key.contains(&item.key)
                 && !c.lower.contains(&item.key)
-                && item.key.split([' ', '-']).filter(|w| w.len() >= 3).all(|w| !c.words.contains(w) && !c.stems.contains(stem(w)))
+                && item.key.split([' ', '-']).filter(|w| w.len() >= 3).all(|w| !c.words.contains(w) && !c.words.iter().any(|x| stem(x) == stem(w)))
                 && (!wants_noun || self.noun_share(&item.key) >= 0.1)
+                // "expansions" (a noun) with nouns, not with "exists" or "specifies".
+                && (!matches!(term.kind, Kind::Word(_)) || (self.noun_share(&item.key) - self.noun_share(&term.key)).abs() <= 0.35)
                 && chosen.iter().all(|o| !o.key.contains(&item.key) && !item.key.contains(&o.key))
                 && fits(item)
                 && !self.makes_true(c, term, item);
@@ -406,6 +405,12 @@ pub(super) fn in_aside(s: &str, start: usize, end: usize) -> bool {
     if clause.starts_with("see ") || clause.starts_with("cf. ") || clause.contains(" see ") {
         return true;
     }
+    // An item of a long list: "If any of BASH_ALIASES, BASH_ARGV0, BASH_CMDS, …".
+    if s.matches(',').count() >= 4
+        && (s[end..].starts_with(',') || before.ends_with(", ") || before.ends_with(" or ") || before.ends_with(" and "))
+    {
+        return true;
+    }
     if s.matches(',').count() >= 3 {
         let seg_start = before.rfind(',').map_or(0, |i| i + 1);
         let seg_end = s[end..].find([',', '.', ';']).map_or(s.len(), |i| end + i);
@@ -457,4 +462,34 @@ pub(super) fn describe(a: &Analysis<'_>, t: &Term) -> String {
 
 pub(super) fn clamp(c: f64) -> f32 {
     c.clamp(0.05, 0.95) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aside(s: &str, term: &str) -> bool {
+        let start = s.find(term).unwrap();
+        in_aside(s, start, start + term.len())
+    }
+
+    #[test]
+    fn cross_references_list_items_and_escapes_are_no_claim_to_ask_about() {
+        let s = "When completion is attempted (see SHELL BUILTIN COMMANDS below), the programmable completion facilities are invoked.";
+        assert!(aside(s, "SHELL"));
+        assert!(!aside(s, "programmable"));
+        let list =
+            "If any of BASH_ALIASES, BASH_ARGV0, BASH_CMDS, FUNCNAME, GROUPS, or SRANDOM are unset, they lose their special properties.";
+        assert!(aside(list, "BASH_ALIASES") && aside(list, "GROUPS") && aside(list, "SRANDOM"));
+        assert!(!aside(list, "special"));
+        assert!(aside("Each binding must be a separate argument, as in \\C-x\\C-r here.", "C-r"));
+        assert!(!aside("In 1642 the French mathematician Blaise Pascal built an adding machine.", "French"));
+    }
+
+    #[test]
+    fn stems_join_singular_plural_and_verb_forms() {
+        assert_eq!(stem("namespaces"), stem("namespace"));
+        assert_eq!(stem("defined"), stem("define"));
+        assert_ne!(stem("module"), stem("method"));
+    }
 }

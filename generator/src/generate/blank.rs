@@ -1,7 +1,7 @@
 //! Fill in the blank: one key term of a sentence blanked, the options other terms of the same
 //! kind from the document, articles agreeing with every option.
 
-use super::analysis::{Analysis, PoolItem, clamp, describe, neighbours, ranked_terms, term_rarity};
+use super::analysis::{Analysis, PoolItem, clamp, describe, neighbours, ranked_terms, shares_context, term_rarity};
 use super::{BLANK, Choice, Picks};
 use crate::filter;
 use crate::text::{Ending, Kind};
@@ -23,10 +23,14 @@ pub(super) fn fill_in(a: &Analysis<'_>, rank: &[usize], picks: &mut Picks, wante
             // "a"/"an" before the blank must agree with every option: prefer options that take
             // the same article; otherwise the article moves into the options.
             let article = article_before(s, t.start);
-            let same_article = |item: &PoolItem| article.is_none_or(|(_, art)| takes_an(&item.text) == art.eq_ignore_ascii_case("an"));
+            // A single name goes only with names used in the same place ("Intel released",
+            // "Microsoft released"; not "Rome"): the kind alone mixes firms, places and peoples.
+            let same_sort = |item: &PoolItem| t.kind != Kind::Proper || shares_context(c, t, item);
+            let same_article =
+                |item: &PoolItem| same_sort(item) && article.is_none_or(|(_, art)| takes_an(&item.text) == art.eq_ignore_ascii_case("an"));
             let (alts, article_in_options) = match a.alternatives(c, t, n_opts - 1, &same_article) {
                 Some(alts) => (alts, false),
-                None if article.is_some() => match a.alternatives(c, t, n_opts - 1, &|_| true) {
+                None if article.is_some() => match a.alternatives(c, t, n_opts - 1, &same_sort) {
                     Some(alts) => (alts, true),
                     None => continue,
                 },

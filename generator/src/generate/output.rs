@@ -243,7 +243,7 @@ fn wrong_values(v: &str) -> Vec<String> {
 
 /// Up to `wanted` output questions.
 pub(super) fn outputs(a: &Analysis<'_>, pages: &[String], picks: &mut Picks, wanted: usize, n_opts: usize) -> Vec<Choice> {
-    if wanted == 0 {
+    if wanted == 0 || !pages.iter().any(|p| p.contains(">>> ")) {
         return Vec::new();
     }
     let found = sessions(pages);

@@ -126,7 +126,7 @@ pub(super) fn falsify(a: &Analysis<'_>, c: &Candidate<'_>, picks: &Picks) -> Opt
         let fits = |item: &PoolItem| {
             !picks.used_swaps.contains(&item.key)
                 && match t.kind {
-                    Kind::Word(_) | Kind::Proper | Kind::Code(_) => shares_context(c, t, item),
+                    Kind::Word(_) | Kind::Proper | Kind::Code(_) | Kind::Acronym => shares_context(c, t, item),
                     Kind::Org => head_word(&item.key) == head_word(&t.key) || shares_context(c, t, item),
                     _ => true,
                 }
@@ -200,4 +200,25 @@ pub(super) fn true_false(a: &Analysis<'_>, rank: &[usize], picks: &mut Picks, wa
         out.push(TrueFalse { page: c.sentence.page, quote: s.to_owned(), statement, swap, confidence, rationale });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_swap_keeps_the_article_in_agreement_and_flips_read_as_english() {
+        let s = "When an exception is created in order to be raised, it is initialised.";
+        let at = s.find("exception").unwrap();
+        let f = Falsify::Swap(at, at + "exception".len(), "exception".into(), "statement".into());
+        assert_eq!(f.apply(s).0, "When a statement is created in order to be raised, it is initialised.");
+        let s = "A try statement may have more than one except clause, to specify handlers.";
+        let (x, y, to) = flip_in(s).unwrap();
+        assert_eq!(format!("{}{to}{}", &s[..x], &s[y..]), "A try statement may have only one except clause, to specify handlers.");
+        // "much more" has no believable opposite: the flip is "can" → "cannot".
+        let s = "Details on repository access and much more can be found in the file README.";
+        assert_eq!(flip_in(s).map(|(x, y, to)| (&s[x..y], to)), Some(("can", "cannot".to_owned())));
+        // A flip inside an example leaves the claim as it was.
+        assert!(flip_in("Some types are containers, for example lists that can grow.").is_none());
+    }
 }

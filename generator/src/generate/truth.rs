@@ -32,7 +32,7 @@ pub(super) fn true_of(a: &Analysis<'_>, rank: &[usize], picks: &mut Picks, wante
             .collect();
     topics.sort_by(|x, y| y.2.partial_cmp(&x.2).unwrap_or(std::cmp::Ordering::Equal).then_with(|| x.1.cmp(&y.1)).then(x.0.cmp(&y.0)));
     // Enough to find `wanted` that work; bounded so a long document stays fast.
-    topics.truncate(8 * wanted);
+    topics.truncate(4 * wanted);
     for (kind, key, _) in topics {
         if out.len() == wanted {
             break;
@@ -53,7 +53,8 @@ pub(super) fn true_of(a: &Analysis<'_>, rank: &[usize], picks: &mut Picks, wante
         let Some((&truth, rest)) = about.split_first() else { continue };
         let len = a.candidates[truth].sentence.text.len();
         let mut falses: Vec<(usize, String, String)> = Vec::new();
-        for &ci in rest {
+        // Bounded: a topic that gives no wrong options from its first sentences gives way.
+        for &ci in rest.iter().take(3 * n_opts) {
             if falses.len() == n_opts - 1 {
                 break;
             }
