@@ -203,6 +203,8 @@ const BACK_REFERENCES: &[&str] = &[
     "then",
     "instead",
     "besides",
+    "doing",
+    "later",
     "consequently",
     "furthermore",
     "moreover",
@@ -274,9 +276,27 @@ fn needs_context(s: &str, lower: &str) -> bool {
     {
         return true;
     }
-    if ["students", "this lecture", "this course", "this chapter", "this tutorial", "this manual", "you will soon"]
-        .iter()
-        .any(|m| lower.contains(m))
+    if [
+        "students",
+        "this lecture",
+        "this course",
+        "this chapter",
+        "this tutorial",
+        "this manual",
+        "you will soon",
+        "in the example",
+        "in chapter",
+        "we will",
+        "we’ll",
+        "you will",
+        "now that you",
+        "for more information",
+        "for more details",
+        "a year later",
+        "look into pep",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
     {
         return true;
     }
@@ -298,7 +318,9 @@ fn needs_context(s: &str, lower: &str) -> bool {
         if after.starts_with('-') && after[1..].starts_with(char::is_alphanumeric) {
             return true;
         }
-        if !abbreviation && after.starts_with(char::is_lowercase) {
+        // The splitter ends a sentence at ". " before a capital, digit or quote; one left
+        // inside was followed by something else: "… string. string undergoes", ". @ Expands".
+        if !abbreviation && !after.starts_with(char::is_uppercase) {
             return true;
         }
     }
@@ -449,6 +471,10 @@ mod tests {
             "100 dpi resolution, 75 pt document base font for the output device.",
             "(On the other hand, the Python implementation, written in C, can completely hide implementation details.)",
             "Create font description files for TeX DVI device.",
+            "For more information about chaining mechanics, see Built-in Exceptions.",
+            "Doing so, the sometimes tedious piping mechanism of classical roff cannot be avoided.",
+            "Exceptions come in different types: the types in the example are ZeroDivisionError and NameError.",
+            "If IFS is null, the parameters are joined without separators. @ Expands to the positional parameters.",
             "Consequently, one may use filenames with tildes in assignments to PATH, MAILPATH, and CDPATH.",
         ] {
             assert_eq!(skip_reason(s), Some(Skip::Context), "{s}");

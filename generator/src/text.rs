@@ -741,7 +741,12 @@ fn parse_number(w: &str) -> Option<f64> {
 fn ending(lower: &str) -> Ending {
     if lower.ends_with("ly") {
         Ending::Ly
-    } else if lower.ends_with("ing") {
+    } else if lower.strip_suffix("ing").is_some_and(|s| {
+        (s.len() >= 4 && crate::english::is_word(s))
+            || crate::english::is_word(&format!("{s}e"))
+            || (s.len() >= 3 && s.as_bytes()[s.len() - 1] == s.as_bytes()[s.len() - 2])
+    }) {
+        // "printing", "making", "running"; not "string" or "docstring".
         Ending::Ing
     } else if lower.ends_with("ed") {
         Ending::Ed
@@ -954,5 +959,13 @@ mod tests {
                 ("followed".into(), Kind::Word(Ending::Ed)),
             ]
         );
+    }
+
+    #[test]
+    fn only_verb_forms_count_as_ing_words() {
+        assert_eq!(ending("printing"), Ending::Ing);
+        assert_eq!(ending("running"), Ending::Ing);
+        assert_eq!(ending("docstring"), Ending::Other, "a docstring is no -ing form");
+        assert_eq!(ending("string"), Ending::Other);
     }
 }

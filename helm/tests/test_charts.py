@@ -296,7 +296,8 @@ class GatewayContract(unittest.TestCase):
         self.assertIn('.route("/readyz"', routes)
 
     def test_every_setting_the_chart_sets_is_one_the_code_reads(self):
-        code = source("server/src/settings.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "server/src/main.rs", "llm/src/lib.rs")
+        # The PDF reader child (generator/src/isolate.rs) reads its own limits.
+        code = source("server/src/settings.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "server/src/main.rs", "llm/src/lib.rs", "generator/src/isolate.rs")
         for variant, values in variants("gateway").items():
             container = pod_spec(one(render("gateway", values), "Deployment"))["containers"][0]
             for name in env_of(container):
@@ -436,7 +437,7 @@ class GeneratorContract(unittest.TestCase):
             render("generator", {"kafkaSource": {"delivery": {"timeoutSeconds": 301}}})
 
     def test_every_setting_the_chart_sets_is_one_the_function_reads(self):
-        code = source("function/src/main.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "llm/src/lib.rs")
+        code = source("function/src/main.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "llm/src/lib.rs", "generator/src/isolate.rs")
         for variant, values in variants("generator").items():
             container = pod_spec_ksvc(one(render("generator", values), "Service"))["containers"][0]
             for name in env_of(container):

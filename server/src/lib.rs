@@ -8,7 +8,9 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod serve;
 pub mod settings;
+pub mod sfn_errors;
 pub mod sittings;
 pub mod state;
 pub mod ws;
@@ -39,6 +41,7 @@ pub struct Application {
     router: Router,
     platform: Arc<Platform>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    limits: serve::ConnectionLimits,
 }
 
 impl Application {
@@ -117,8 +120,9 @@ impl Application {
                 }
             }
         }));
+        let limits = serve::ConnectionLimits { max_connections: settings.max_connections, read_timeout: settings.read_timeout };
         let router = router(platform.clone(), Arc::new(settings), leptos, sessions);
-        Ok(Application { listener, router, platform, tasks })
+        Ok(Application { listener, router, platform, tasks, limits })
     }
 
     pub fn port(&self) -> u16 {
@@ -137,9 +141,9 @@ impl Application {
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
-        // The peer address is what sign-in failures are counted by (see `auth::limits`).
-        let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
+        // The peer address (`ConnectInfo`) is what sign-in failures are counted by (see
+        // `auth::limits`); connections are capped and timed (see `serve`).
+        serve::serve(self.listener, self.router, self.limits, shutdown).await?;
         for t in self.tasks {
             t.abort();
         }
@@ -199,6 +203,7 @@ fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOption
         .layer(session_layer)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::origin::refuse_cross_site))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::origin::security_headers))
+        .layer(axum::middleware::map_response(sfn_errors::client_errors_are_4xx))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

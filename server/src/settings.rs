@@ -51,6 +51,12 @@ pub struct Settings {
     pub ws_max_per_client: usize,
     /// `EXAM_WS_MAX_TOTAL` (default 10000): WebSockets this replica holds open at most.
     pub ws_max_total: usize,
+    /// `EXAM_MAX_CONNECTIONS` (default 16384): connections this replica holds open at most,
+    /// WebSockets included (past it, new ones wait to be accepted).
+    pub max_connections: usize,
+    /// `EXAM_READ_TIMEOUT_SECS` (default 30): longest wait for a request's headers (and for the
+    /// next request on an idle connection) and between two chunks of a request body.
+    pub read_timeout: Duration,
 }
 
 /// How people sign in (see README, "Identity").
@@ -127,6 +133,8 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             ws_max_per_client: 256,
             ws_max_total: 10_000,
+            max_connections: 16_384,
+            read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -200,6 +208,15 @@ impl Settings {
         }
         if let Some(n) = parse::<usize>("EXAM_WS_MAX_TOTAL")? {
             s.ws_max_total = n.max(1);
+        }
+        if let Some(n) = parse::<usize>("EXAM_MAX_CONNECTIONS")? {
+            s.max_connections = n.max(1);
+        }
+        if let Some(secs) = parse::<u64>("EXAM_READ_TIMEOUT_SECS")? {
+            if secs == 0 || secs > 3600 {
+                bail!("EXAM_READ_TIMEOUT_SECS must be between 1 and 3600");
+            }
+            s.read_timeout = Duration::from_secs(secs);
         }
         s.backends = Some(exam_backends::BackendSettings::from_env(s.data_dir.clone(), s.bucket.clone(), s.uploads_topic.clone())?);
         Ok(s)

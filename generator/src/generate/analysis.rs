@@ -402,7 +402,12 @@ pub(super) fn in_aside(s: &str, start: usize, end: usize) -> bool {
     }
     let clause_start = before.rfind(['(', ';', ',']).map_or(0, |i| i + 1);
     let clause = before[clause_start..].trim_start().to_lowercase();
-    if clause.starts_with("see ") || clause.starts_with("cf. ") || clause.contains(" see ") {
+    if clause.starts_with("see ")
+        || clause.starts_with("cf. ")
+        || clause.contains(" see ")
+        || clause.contains(" above ")
+        || clause.contains(" below ")
+    {
         return true;
     }
     // An item of a long list: "If any of BASH_ALIASES, BASH_ARGV0, BASH_CMDS, …".

@@ -61,6 +61,12 @@ fn flip_in(s: &str) -> Option<(usize, usize, String)> {
         }
         let prev = k.checked_sub(1).map(|p| s[toks[p].0..toks[p].1].to_lowercase());
         let next: Vec<&str> = toks[k + 1..].iter().take(2).map(|&(x, y)| &s[x..y]).collect();
+        // A second negation ("must not be instances, not types") or "cannot also" reads badly.
+        let negated = [" not ", "n't ", "n’t ", " never ", " no "].iter().any(|n| s.contains(n));
+        let adverb_next = next.first().is_some_and(|n| ["also", "only", "still", "even", "always"].contains(n));
+        if (to.contains("not") || to == "never") && (negated || adverb_next) {
+            continue;
+        }
         if w == "more" {
             // "more than one" → "only one"; "much more", "and more", "more." read badly flipped.
             if next == ["than", "one"] {
