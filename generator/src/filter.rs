@@ -294,6 +294,8 @@ fn needs_context(s: &str, lower: &str) -> bool {
         "for more details",
         "a year later",
         "look into pep",
+        ", see ",
+        "as you can see",
     ]
     .iter()
     .any(|m| lower.contains(m))
@@ -472,6 +474,7 @@ mod tests {
             "(On the other hand, the Python implementation, written in C, can completely hide implementation details.)",
             "Create font description files for TeX DVI device.",
             "For more information about chaining mechanics, see Built-in Exceptions.",
+            "For more on the try statement and exceptions, see Handling Exceptions.",
             "Doing so, the sometimes tedious piping mechanism of classical roff cannot be avoided.",
             "Exceptions come in different types: the types in the example are ZeroDivisionError and NameError.",
             "If IFS is null, the parameters are joined without separators. @ Expands to the positional parameters.",

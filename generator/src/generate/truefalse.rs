@@ -3,7 +3,7 @@
 //! and still reads as English. [`falsify`] also makes the wrong options of the "Which of the
 //! following is true of …?" questions.
 
-use super::analysis::{Analysis, Candidate, PoolItem, clamp, head_word, ranked_terms, shares_context};
+use super::analysis::{Analysis, Candidate, PoolItem, clamp, head_word, in_aside, ranked_terms, shares_context};
 use super::blank::{article_before, article_for};
 use super::{Picks, TrueFalse};
 use crate::filter;
@@ -52,7 +52,7 @@ fn flip_in(s: &str) -> Option<(usize, usize, String)> {
     for (k, &(a, b)) in toks.iter().enumerate() {
         let w = &s[a..b];
         let Some(&(_, to)) = FLIPS.iter().find(|(from, _)| *from == w) else { continue };
-        if toks.iter().filter(|&&(x, y)| &s[x..y] == w).count() != 1 || in_example(s, a) {
+        if toks.iter().filter(|&&(x, y)| &s[x..y] == w).count() != 1 || in_example(s, a) || in_aside(s, a, b) {
             continue;
         }
         // "only" flips only where it restricts a verb phrase ("is only used", "can only").
@@ -224,7 +224,8 @@ mod tests {
         // "much more" has no believable opposite: the flip is "can" → "cannot".
         let s = "Details on repository access and much more can be found in the file README.";
         assert_eq!(flip_in(s).map(|(x, y, to)| (&s[x..y], to)), Some(("can", "cannot".to_owned())));
-        // A flip inside an example leaves the claim as it was.
+        // A flip inside an example or a cross-reference leaves the claim as it was.
+        assert!(flip_in("Programs may name their own exceptions (see Classes for more about classes).").is_none());
         assert!(flip_in("Some types are containers, for example lists that can grow.").is_none());
     }
 }
