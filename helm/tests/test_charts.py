@@ -374,6 +374,54 @@ class GatewayContract(unittest.TestCase):
         with self.assertRaisesRegex(helm.HelmError, "auth.admin.passwordSecret.name is set but auth.admin.email is not"):
             render("gateway", {"auth": {"admin": {"passwordSecret": {"name": "exam-admin"}}}})
 
+    def test_oidc_values_become_the_gateways_settings_and_the_secret_only_a_secret_key_ref(self):
+        oidc = {"issuer": "https://login.microsoftonline.com/tid/v2.0", "clientId": "app-id",
+                "clientSecret": {"name": "exam-oidc", "key": "secret"}, "roleClaim": "roles",
+                "teacherValues": ["Exam.Teacher", "Exam.Admin"], "others": "refuse", "scopes": "openid email profile",
+                "button": "Contoso"}
+        container = pod_spec(one(render("gateway", {"auth": {"oidc": oidc}}), "Deployment"))["containers"][0]
+        env = env_of(container)
+        self.assertEqual({n: e.get("value") for n, e in env.items() if n.startswith("EXAM_OIDC_") and n != "EXAM_OIDC_CLIENT_SECRET"}, {
+            "EXAM_OIDC_ISSUER": oidc["issuer"], "EXAM_OIDC_CLIENT_ID": "app-id", "EXAM_OIDC_ROLE_CLAIM": "roles",
+            "EXAM_OIDC_TEACHER_VALUES": "Exam.Teacher,Exam.Admin", "EXAM_OIDC_OTHERS": "refuse",
+            "EXAM_OIDC_SCOPES": "openid email profile", "EXAM_OIDC_BUTTON": "Contoso"})
+        # The secret: only a reference to the Secret's key, never a value or a values-file string.
+        self.assertEqual(env["EXAM_OIDC_CLIENT_SECRET"], {"name": "EXAM_OIDC_CLIENT_SECRET",
+                         "valueFrom": {"secretKeyRef": {"name": "exam-oidc", "key": "secret"}}})
+        # Every EXAM_OIDC_* the chart can set is read by the gateway, and the defaults agree.
+        code = source("server/src/settings.rs")
+        for name in env:
+            if name.startswith("EXAM_OIDC_"):
+                with self.subTest(env=name):
+                    self.assertTrue(reads_env(code, name), f"the gateway never reads {name}")
+        defaults = load_yaml(HELM / "gateway/values.yaml")["auth"]["oidc"]
+        self.assertIn(f'role_claim: "{defaults["roleClaim"]}".into()', code)
+        self.assertIn(f'teacher_values: vec!["{defaults["teacherValues"][0]}".into()]', code)
+        self.assertIn("[" + ", ".join(f'"{s}"' for s in defaults["scopes"].split()) + "]", code)
+        self.assertEqual(defaults["others"], "student")
+        # Without a Secret name: a public client, no secret variable at all.
+        public = {**oidc, "clientSecret": {"name": ""}}
+        env = env_of(pod_spec(one(render("gateway", {"auth": {"oidc": public}}), "Deployment"))["containers"][0])
+        self.assertNotIn("EXAM_OIDC_CLIENT_SECRET", env)
+        # Off by default: nothing set.
+        env = env_of(pod_spec(one(render("gateway"), "Deployment"))["containers"][0])
+        self.assertFalse([n for n in env if n.startswith("EXAM_OIDC_")])
+        # A secret in the values themselves is rejected by the schema.
+        with self.assertRaises(helm.HelmError):
+            render("gateway", {"auth": {"oidc": {**oidc, "clientSecret": "hunter2-the-secret"}}})
+        with self.assertRaises(helm.HelmError):
+            render("gateway", {"auth": {"oidc": {**oidc, "clientSecretValue": "hunter2"}}})
+
+    def test_oidc_needs_its_client_and_a_public_url(self):
+        with self.assertRaisesRegex(helm.HelmError, "auth.oidc.issuer is set but auth.oidc.clientId is not"):
+            render("gateway", {"auth": {"oidc": {"issuer": "https://login.school.example"}}})
+        with self.assertRaisesRegex(helm.HelmError, "auth.oidc.clientId is set but auth.oidc.issuer is not"):
+            render("gateway", {"auth": {"oidc": {"clientId": "exam"}}})
+        with self.assertRaisesRegex(helm.HelmError, "needs the public URL"):
+            render("gateway", {"ingress": {"enabled": False}, "auth": {"oidc": {"issuer": "https://login.school.example", "clientId": "exam"}}})
+        with self.assertRaises(helm.HelmError):
+            render("gateway", {"auth": {"oidc": {"issuer": "https://x.example", "clientId": "c", "others": "teacher"}}})
+
     def test_several_replicas_and_disruptions_are_safe(self):
         docs = render("gateway", load_yaml(HELM / "gateway/ci/production-values.yaml"), release="exam-gateway")
         deployment, hpa, pdb = one(docs, "Deployment"), one(docs, "HorizontalPodAutoscaler"), one(docs, "PodDisruptionBudget")

@@ -154,6 +154,7 @@ impl Application {
 fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOptions, sessions: auth::sessions::StoreSessions) -> Router {
     let limit = app::server_fns::UploadLimitContext(settings.max_upload_bytes);
     let public_url = app::server_fns::PublicUrl(settings.auth.public_url.clone());
+    let oidc_login = app::pages::auth::OidcLogin(settings.auth.oidc.as_ref().map(|o| o.button.clone()));
     let state = AppState {
         platform: platform.clone(),
         settings: settings.clone(),
@@ -166,6 +167,7 @@ fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOption
         provide_context(platform.clone());
         provide_context(limit);
         provide_context(public_url.clone());
+        provide_context(oidc_login.clone());
         // The page's Content-Security-Policy carries the nonce Leptos puts on its scripts.
         if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
             && let Ok(policy) = axum::http::HeaderValue::from_str(&auth::origin::page_policy(nonce.as_inner()))
@@ -191,6 +193,7 @@ fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOption
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(auth::routes::routes())
+        .merge(auth::oidc::routes(&settings, leptos.site_addr))
         .merge(api::teacher_routes(settings.max_upload_bytes))
         .merge(api::student_routes())
         // Anything else under the API is a JSON 404 (not the HTML "page not found").

@@ -76,6 +76,58 @@ pub struct AuthSettings {
     /// `EXAM_TRUST_FORWARDED_FOR` (default false): take the client address for rate limits from
     /// the last `X-Forwarded-For` hop (behind an ingress that sets it).
     pub trust_forwarded_for: bool,
+    /// `EXAM_OIDC_*`: sign-in with the institution's OpenID Connect provider; `None`: not offered.
+    pub oidc: Option<OidcSettings>,
+}
+
+/// Sign-in with an OpenID Connect provider (see `auth::oidc`).
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// `EXAM_OIDC_ISSUER` (e.g. `https://login.school.example/realms/staff`): discovered at
+    /// `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// `EXAM_OIDC_CLIENT_ID`.
+    pub client_id: String,
+    /// `EXAM_OIDC_CLIENT_SECRET_FILE` (a mounted Secret) or `EXAM_OIDC_CLIENT_SECRET` (a
+    /// `secretKeyRef`); `None`: a public client (PKCE only).
+    pub client_secret: Option<exam_core::Secret>,
+    /// `EXAM_OIDC_ROLE_CLAIM` (default `groups`): a dotted path into the ID token's claims, or
+    /// the userinfo answer's when the ID token lacks it (`realm_access.roles`, `roles`).
+    pub role_claim: String,
+    /// `EXAM_OIDC_TEACHER_VALUES` (comma-separated, default `teachers`): a user whose role claim
+    /// holds one of these is a teacher.
+    pub teacher_values: Vec<String>,
+    /// `EXAM_OIDC_OTHERS` (`student`, the default, or `refuse`): what everyone else becomes.
+    pub others: OidcOthers,
+    /// `EXAM_OIDC_SCOPES` (default `openid email profile`).
+    pub scopes: Vec<String>,
+    /// `EXAM_OIDC_BUTTON` (default "your school account"): the sign-in page's "Sign in with …".
+    pub button: String,
+}
+
+/// What an OIDC user who is not a teacher becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OidcOthers {
+    /// A signed-in student (their name from the provider).
+    Student,
+    /// Refused (403): only teachers sign in with the provider here.
+    Refuse,
+}
+
+impl OidcSettings {
+    /// The defaults for everything but the provider and the client.
+    pub fn new(issuer: impl Into<String>, client_id: impl Into<String>) -> Self {
+        OidcSettings {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            client_secret: None,
+            role_claim: "groups".into(),
+            teacher_values: vec!["teachers".into()],
+            others: OidcOthers::Student,
+            scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+            button: "your school account".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +145,7 @@ impl Default for AuthSettings {
             session_idle: Duration::from_secs(480 * 60),
             session_max: Duration::from_secs(168 * 3600),
             trust_forwarded_for: false,
+            oidc: None,
         }
     }
 }
@@ -260,5 +313,45 @@ fn auth_from_env() -> anyhow::Result<AuthSettings> {
         a.session_max = Duration::from_secs(h.clamp(1, 24 * 90) * 3600);
     }
     a.trust_forwarded_for = flag("EXAM_TRUST_FORWARDED_FOR")?.unwrap_or(false);
+    a.oidc = oidc_from_env()?;
     Ok(a)
+}
+
+fn oidc_from_env() -> anyhow::Result<Option<OidcSettings>> {
+    let (issuer, client_id) = match (var("EXAM_OIDC_ISSUER"), var("EXAM_OIDC_CLIENT_ID")) {
+        (None, None) => return Ok(None),
+        (Some(i), Some(c)) => (i, c),
+        _ => bail!("EXAM_OIDC_ISSUER and EXAM_OIDC_CLIENT_ID go together"),
+    };
+    if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+        bail!("EXAM_OIDC_ISSUER={issuer:?}: expected an http(s) URL");
+    }
+    let mut o = OidcSettings::new(issuer, client_id);
+    o.client_secret = match (var("EXAM_OIDC_CLIENT_SECRET_FILE"), var("EXAM_OIDC_CLIENT_SECRET")) {
+        (Some(_), Some(_)) => bail!("set EXAM_OIDC_CLIENT_SECRET_FILE or EXAM_OIDC_CLIENT_SECRET, not both"),
+        (Some(file), None) => {
+            let secret = std::fs::read_to_string(&file).with_context(|| format!("EXAM_OIDC_CLIENT_SECRET_FILE={file}: cannot read it"))?;
+            Some(exam_core::Secret::new(secret.trim_end_matches(['\n', '\r'])))
+        }
+        (None, Some(secret)) => Some(exam_core::Secret::new(secret)),
+        (None, None) => None,
+    };
+    if let Some(v) = var("EXAM_OIDC_ROLE_CLAIM") {
+        o.role_claim = v;
+    }
+    if let Some(v) = var("EXAM_OIDC_TEACHER_VALUES") {
+        o.teacher_values = v.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect();
+    }
+    o.others = match var("EXAM_OIDC_OTHERS").as_deref() {
+        None | Some("student") => OidcOthers::Student,
+        Some("refuse") => OidcOthers::Refuse,
+        Some(other) => bail!("EXAM_OIDC_OTHERS={other:?}: expected student or refuse"),
+    };
+    if let Some(v) = var("EXAM_OIDC_SCOPES") {
+        o.scopes = v.split([' ', ',']).filter(|s| !s.is_empty()).map(String::from).collect();
+    }
+    if let Some(v) = var("EXAM_OIDC_BUTTON") {
+        o.button = v;
+    }
+    Ok(Some(o))
 }

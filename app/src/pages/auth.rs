@@ -7,12 +7,37 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+/// Provided by the server: the label of the "Sign in with …" link when OpenID Connect sign-in
+/// is configured (`EXAM_OIDC_BUTTON`), `None` when it is not.
+#[derive(Debug, Clone, Default)]
+pub struct OidcLogin(pub Option<String>);
+
+/// Whether OIDC sign-in is offered, and its label (the page loads it so a sign-in page reached
+/// by client-side navigation shows the link too).
+#[server(prefix = "/sfn/auth")]
+pub async fn oidc_button() -> Result<Option<String>, ServerFnError> {
+    Ok(use_context::<OidcLogin>().and_then(|o| o.0))
+}
+
+/// The query value `s`, percent-encoded (everything but unreserved characters).
+fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
 #[component]
 pub fn Login() -> impl IntoView {
     let query = use_query_map();
     let error = move || query.with(|q| q.get("error")).filter(|e| !e.is_empty());
     let next = move || query.with(|q| q.get("next")).unwrap_or_else(|| "/teacher".into());
     let signed_out = move || query.with(|q| q.get("signed_out")).is_some();
+    let oidc = OnceResource::new(oidc_button());
+    // Without `next` the gateway picks the home of whoever signs in (teachers /teacher, students /).
+    let oidc_href = move || match query.with(|q| q.get("next")).filter(|n| !n.is_empty()) {
+        Some(n) => format!("/api/v1/auth/oidc/start?next={}", query_value(&n)),
+        None => "/api/v1/auth/oidc/start".to_owned(),
+    };
     view! {
         <Title text="Sign in · Exams" />
         <main class="page narrow">
@@ -34,6 +59,13 @@ pub fn Login() -> impl IntoView {
                 {move || error().map(|e| view! { <p class="field-error" id="login-error" role="alert">{e}</p> })}
                 <button type="submit" class="primary">"Sign in"</button>
             </form>
+            <Suspense fallback=|| ()>
+                {move || oidc.get().and_then(Result::ok).flatten().map(|label| view! {
+                    <p class="oidc-sign-in">
+                        <a class="button" href=oidc_href rel="external">{format!("Sign in with {label}")}</a>
+                    </p>
+                })}
+            </Suspense>
         </main>
     }
 }

@@ -47,6 +47,21 @@ struct EmailIndex {
     teacher: TeacherId,
 }
 
+/// `auth/external/<sha256 of issuer + subject>.json`: the account an OpenID Connect identity
+/// signs in to, so a changed email at the provider still finds the same account.
+const EXTERNAL_PREFIX: &str = "auth/external/";
+
+#[derive(Serialize, Deserialize)]
+struct ExternalLink {
+    teacher: TeacherId,
+    issuer: String,
+}
+
+fn external_key(issuer: &str, subject: &str) -> String {
+    // A newline cannot occur in an issuer URL, so no two (issuer, subject) pairs collide.
+    format!("{EXTERNAL_PREFIX}{}.json", secrets::digest(&format!("{issuer}\n{subject}")))
+}
+
 pub struct Accounts {
     store: Arc<dyn ObjectStore>,
     clock: Arc<dyn Clock>,
@@ -164,6 +179,56 @@ impl Accounts {
 
     pub async fn any(&self) -> Result<bool, ServiceError> {
         Ok(!self.store.list(keys::TEACHERS_PREFIX).await?.is_empty())
+    }
+
+    /// The account of a teacher who signed in with OpenID Connect (`issuer`, `subject`), made
+    /// sure to exist: the account this identity signed in to before; else the account with
+    /// this (provider-verified) email, which is then linked; else a new account without a
+    /// password (a password sign-in to it fails; it can only sign in through the provider).
+    pub async fn ensure_external(&self, issuer: &str, subject: &str, email: &str, name: &str) -> Result<Teacher, ServiceError> {
+        let link_key = external_key(issuer, subject);
+        if let Some(link) = store::get_json::<ExternalLink>(self.store.as_ref(), &link_key).await?
+            && let Some(record) = store::get_json::<AccountRecord>(self.store.as_ref(), &teacher_key(&link.teacher)).await?
+        {
+            return Ok(record.teacher());
+        }
+        let email = Email::parse(email).map_err(|e| ServiceError::invalid(e.field(), e.to_string()))?;
+        let teacher = match self.by_email(&email).await? {
+            Some(existing) => existing.teacher(),
+            None => match self.create_external(&email, name).await {
+                Ok(t) => t,
+                // Another replica (or a second tab) created it in the meantime.
+                Err(ServiceError::Invalid { field, .. }) if field == "email" => {
+                    self.by_email(&email).await?.map(|r| r.teacher()).ok_or_else(|| ServiceError::NotFound("the account".into()))?
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let link = ExternalLink { teacher: teacher.id.clone(), issuer: issuer.to_owned() };
+        store::put_json(self.store.as_ref(), &link_key, &link, PutMode::Overwrite).await?;
+        Ok(teacher)
+    }
+
+    async fn create_external(&self, email: &Email, name: &str) -> Result<Teacher, ServiceError> {
+        // A provider's display name may be empty or odd; the email's local part stands in.
+        let name = parse_name(name)
+            .or_else(|_| parse_name(email.as_str().split('@').next().unwrap_or("Teacher")))
+            .map_err(|e| ServiceError::invalid(e.field(), e.to_string()))?;
+        let id = TeacherId::parse(&secrets::random_hex_id()).map_err(|e| ServiceError::Unavailable(e.to_string()))?;
+        let record = AccountRecord { id: id.clone(), email: email.clone(), name, password: None, created_at: self.clock.now_rfc3339() };
+        store::put_json(self.store.as_ref(), &teacher_key(&id), &record, PutMode::CreateNew).await?;
+        match store::put_json(self.store.as_ref(), &email_key(email), &EmailIndex { teacher: id.clone() }, PutMode::CreateNew).await {
+            Ok(_) => {}
+            Err(e) => {
+                let _ = self.store.delete(&teacher_key(&id)).await;
+                return Err(match e {
+                    StoreError::AlreadyExists(_) => ServiceError::invalid("email", "an account with this email exists already"),
+                    other => other.into(),
+                });
+            }
+        }
+        tracing::info!(teacher.id = %id, "teacher account created from an OpenID Connect sign-in");
+        Ok(record.teacher())
     }
 
     /// `EXAM_ADMIN_EMAIL` + `EXAM_ADMIN_PASSWORD_FILE`: makes sure this account exists. An
