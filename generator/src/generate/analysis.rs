@@ -314,7 +314,7 @@ pub(super) fn visit_order(a: &Analysis<'_>, pool: &Pool, term: &Term, c: &Candid
                 (score, k, idx)
             })
             .collect();
-        scored.sort_by(|x, y| y.0.partial_cmp(&x.0).unwrap_or(std::cmp::Ordering::Equal).then(x.1.cmp(&y.1)));
+        scored.sort_unstable_by(|x, y| y.0.partial_cmp(&x.0).unwrap_or(std::cmp::Ordering::Equal).then(x.1.cmp(&y.1)));
         scored.into_iter().map(|(_, _, i)| i).collect()
     }
 }
