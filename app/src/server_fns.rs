@@ -131,6 +131,36 @@ pub async fn load_teacher_exam(id: String) -> Result<TeacherExam, ServerFnError>
     platform()?.teacher_exam(&owned(&id).await?).await.map_err(err)
 }
 
+/// Who may work on the exam, and whether the caller may change that (only its creator).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Sharing {
+    pub access: exam_domain::identity::AccessView,
+    pub can_share: bool,
+}
+
+#[server(prefix = "/sfn/teacher")]
+pub async fn load_sharing(id: String) -> Result<Sharing, ServerFnError> {
+    let id = owned(&id).await?;
+    let me = teacher()?;
+    let access = platform()?.identity().access_view(&id).await.map_err(err)?;
+    let can_share = access.owner.as_ref().is_some_and(|o| o.id == me.id);
+    Ok(Sharing { access, can_share })
+}
+
+/// Shares the exam with another teacher's account (creator only); errors name the email.
+#[server(prefix = "/sfn/teacher")]
+pub async fn share_exam(id: String, email: String) -> Result<(), ServerFnError> {
+    let id = owned(&id).await?;
+    platform()?.identity().share(&id, &teacher()?.id, &email).await.map(|_| ()).map_err(err)
+}
+
+#[server(prefix = "/sfn/teacher")]
+pub async fn unshare_exam(id: String, teacher_id: String) -> Result<(), ServerFnError> {
+    let id = owned(&id).await?;
+    let with = exam_domain::identity::TeacherId::parse(&teacher_id).map_err(|_| refuse(404, "no such teacher"))?;
+    platform()?.identity().unshare(&id, &teacher()?.id, &with).await.map(|_| ()).map_err(err)
+}
+
 /// A new join code for the exam; the old one stops working.
 #[server(prefix = "/sfn/teacher")]
 pub async fn regenerate_join_code(id: String) -> Result<String, ServerFnError> {

@@ -276,6 +276,14 @@ impl ExamAccess {
     }
 }
 
+/// Who may work on an exam, with names (`GET /api/v1/exams/{id}/access`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessView {
+    /// `None` only if the owner's account was removed.
+    pub owner: Option<Teacher>,
+    pub shared_with: Vec<Teacher>,
+}
+
 /// What is listed about a personal access token; never the token itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {

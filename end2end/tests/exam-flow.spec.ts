@@ -49,7 +49,7 @@ test('teacher to student to results, live', async ({ page: teacher, browser }) =
   expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{8}$/);
   await expect(teacher.locator('.join-code')).toHaveText(`${code.slice(0, 4)}-${code.slice(4)}`);
   const joinLink = await teacher.getByLabel('Link').inputValue();
-  expect(joinLink).toMatch(new RegExp(`/join\?code=${code}$`));
+  expect(joinLink).toMatch(new RegExp(`/join\\?code=${code}$`));
   const qr = teacher.locator('img.join-qr');
   await expect(qr).toHaveAttribute('alt', /QR code of the join link/);
   await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);

@@ -52,3 +52,14 @@ export async function joinAs(page: Page, request: APIRequestContext, examId: str
   await expect(page).toHaveURL(new RegExp(`/exams/${examId}$`));
   await hydrated(page);
 }
+
+/** A student client of its own (as a script would be) joins with the code and submits `answers`. */
+export async function submitAsStudent(playwright: { request: { newContext(o: object): Promise<APIRequestContext> } }, baseURL: string | undefined, request: APIRequestContext, examId: string, name: string, answers: Record<string, string>) {
+  const code = await joinCode(request, examId);
+  const student = await playwright.request.newContext({ baseURL, storageState: { cookies: [], origins: [] } });
+  const joined = await student.post(`/api/v1/exams/${examId}/join`, { data: { code, name } });
+  expect(joined.status(), await joined.text()).toBe(200);
+  const submitted = await student.post(`/api/v1/exams/${examId}/submissions`, { data: { answers } });
+  expect(submitted.status(), await submitted.text()).toBe(200);
+  await student.dispose();
+}

@@ -26,7 +26,7 @@ test('pages render, a student joins and the upload form works without JavaScript
   await student.goto(`/exams/${id}`);
   await expect(student.getByRole('heading', { level: 1 })).toHaveText('Server rendered');
   await expect(student.getByText('3 questions.', { exact: false })).toBeVisible();
-  await student.getByLabel('Join code').fill('not a code');
+  await student.getByLabel('Join code').fill('12345');
   await student.getByLabel('Your name').fill('Offline Olga');
   await student.getByRole('button', { name: 'Join', exact: true }).click();
   await expect(student.locator('#code-error')).toContainText('8 letters and digits');

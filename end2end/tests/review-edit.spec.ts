@@ -1,6 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { hydrated, shot } from './helpers';
+import { hydrated, shot, submitAsStudent } from './helpers';
 
 // A teacher imports a question bank, reviews it (sources, validator flags), edits a question,
 // reorders with the keyboard only, publishes, edits the published exam and publishes version 2;
@@ -31,7 +31,7 @@ async function press(page: Page, name: string | RegExp, key = 'Enter') {
   await page.keyboard.press(key);
 }
 
-test('edit, reorder and publish with the keyboard; a second version; exports', async ({ page, request }) => {
+test('edit, reorder and publish with the keyboard; a second version; exports', async ({ page, request, playwright, baseURL }) => {
   const created = await request.post('/api/v1/exams', {
     multipart: { file: { name: 'bank.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bank)) } },
   });
@@ -130,7 +130,7 @@ test('edit, reorder and publish with the keyboard; a second version; exports', a
   expect(await xml.text()).toContain('<question type="truefalse">');
 
   // The results page offers the CSV.
-  await request.post(`/api/v1/exams/${id}/submissions`, { data: { student: 'Ada', answers: {} } });
+  await submitAsStudent(playwright, baseURL, request, id, 'Ada', {});
   await page.goto(`/teacher/exams/${id}/results`);
   await expect(page.getByRole('columnheader', { name: 'Version' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Download results (CSV)' })).toHaveAttribute('href', `/api/v1/exams/${id}/results.csv`);

@@ -1,5 +1,5 @@
 import { test, expect, APIRequestContext } from '@playwright/test';
-import { hydrated, joinAs, joinCode, shot, studentPage } from './helpers';
+import { hydrated, joinAs, shot, studentPage, submitAsStudent } from './helpers';
 
 /** An imported, published exam of `n` questions whose key is always the first option ("right <i>"). */
 async function publishedBank(request: APIRequestContext, title: string, n: number): Promise<string> {
@@ -64,18 +64,11 @@ test('results held until release show only that the attempt was received', async
 
 test('the statistics page draws the score histogram and option bars', async ({ page, request, playwright, baseURL }) => {
   const id = await publishedBank(request, 'Analysed quiz', 3);
-  const code = await joinCode(request, id);
   const answers = [
     { q1: 'a', q2: 'a', q3: 'a' }, { q1: 'a', q2: 'a', q3: 'b' }, { q1: 'a', q2: 'b', q3: 'c' },
     { q1: 'b', q2: 'a', q3: 'a' }, { q1: 'c', q2: 'c', q3: 'b' },
   ];
-  for (const [i, a] of answers.entries()) {
-    // Each student is a client of its own that joins with the code, as a script would.
-    const student = await playwright.request.newContext({ baseURL });
-    expect((await student.post(`/api/v1/exams/${id}/join`, { data: { code, name: `Student ${i + 1}` } })).status()).toBe(200);
-    expect((await student.post(`/api/v1/exams/${id}/submissions`, { data: { answers: a } })).status()).toBe(200);
-    await student.dispose();
-  }
+  for (const [i, a] of answers.entries()) await submitAsStudent(playwright, baseURL, request, id, `Student ${i + 1}`, a);
   await page.goto(`/teacher/exams/${id}/statistics`);
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Analysed quiz');
   const charts = page.locator('figure svg[role="img"]');

@@ -86,8 +86,10 @@ test('an exam can be joined and taken with the keyboard alone', async ({ browser
   await page.keyboard.type('Key Board');
   await page.keyboard.press('Enter');
   await expect(page.getByText('Hello, Key Board')).toBeVisible();
-  const focusedStart = () => page.evaluate(() => document.activeElement?.textContent ?? '');
-  for (let i = 0; i < 12 && !(await focusedStart()).includes('Start the exam'); i++) await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Start the exam' })).toBeVisible();
+  const focusedStart = () => page.evaluate(() => (document.activeElement?.tagName === 'BUTTON' ? document.activeElement.textContent : '') ?? '');
+  for (let i = 0; i < 30 && !(await focusedStart()).includes('Start the exam'); i++) await page.keyboard.press('Tab');
+  expect(await focusedStart()).toContain('Start the exam');
   await page.keyboard.press('Enter');
   await expect(page.getByText('Question 1 of 2')).toBeVisible();
 

@@ -9,6 +9,7 @@ pub mod join_code;
 pub mod results;
 pub mod review;
 pub mod settings;
+pub mod sharing;
 pub mod sitting;
 pub mod statistics;
 pub mod student;

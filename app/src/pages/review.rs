@@ -13,6 +13,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::join_code::JoinCodeCard;
+use super::sharing::SharingCard;
 use super::{StageSteps, StatusPill};
 use crate::live::use_live;
 use crate::server_fns::{
@@ -168,6 +169,7 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
                         {move || discard_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     </section>
                     {join_code.clone().map(|code| view! { <JoinCodeCard exam_id=id.clone() code published=published.is_some() /> })}
+                    <SharingCard exam_id=id.clone() />
                     <ol class="questions" id="questions" tabindex="-1" aria-label="Questions">
                         // Keyed by state, not by position: after any change every card is new DOM.
                         // Rebuilding in place would keep what the browser holds for form fields

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use exam_core::identity::audit::{AuditEvent, Scope};
-use exam_domain::identity::{ExamAccess, Teacher, TeacherId};
+use exam_domain::identity::{AccessView, TeacherId};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -56,28 +56,8 @@ async fn accept_invite(State(s): State<AppState>, session: Session, body: Body<N
     }
 }
 
-/// Who may work on an exam, with names.
-#[derive(Serialize)]
-struct AccessView {
-    owner: Option<Teacher>,
-    shared_with: Vec<Teacher>,
-}
-
-async fn view(s: &AppState, access: &ExamAccess) -> Result<AccessView, AppError> {
-    let accounts = &s.platform.identity().accounts;
-    let owner = accounts.get(&access.owner).await?;
-    let mut shared_with = Vec::new();
-    for t in &access.shared_with {
-        if let Some(t) = accounts.get(t).await? {
-            shared_with.push(t);
-        }
-    }
-    Ok(AccessView { owner, shared_with })
-}
-
 async fn access(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<AccessView>, AppError> {
-    let access = s.platform.identity().access.get(&exam.id).await?.ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "exam not found"))?;
-    Ok(Json(view(&s, &access).await?))
+    Ok(Json(s.platform.identity().access_view(&exam.id).await?))
 }
 
 #[derive(Deserialize)]
@@ -86,8 +66,8 @@ struct ShareBody {
 }
 
 async fn share(State(s): State<AppState>, exam: OwnedExam, body: Body<ShareBody>) -> Result<Json<AccessView>, AppError> {
-    let access = s.platform.identity().share(&exam.id, &exam.teacher.id, &body.value.email).await?;
-    Ok(Json(view(&s, &access).await?))
+    s.platform.identity().share(&exam.id, &exam.teacher.id, &body.value.email).await?;
+    Ok(Json(s.platform.identity().access_view(&exam.id).await?))
 }
 
 async fn unshare(
@@ -96,8 +76,8 @@ async fn unshare(
     Path((_, teacher)): Path<(String, String)>,
 ) -> Result<Json<AccessView>, AppError> {
     let with = TeacherId::parse(&teacher).map_err(|_| AppError::new(StatusCode::NOT_FOUND, format!("teacher {teacher} not found")))?;
-    let access = s.platform.identity().unshare(&exam.id, &exam.teacher.id, &with).await?;
-    Ok(Json(view(&s, &access).await?))
+    s.platform.identity().unshare(&exam.id, &exam.teacher.id, &with).await?;
+    Ok(Json(s.platform.identity().access_view(&exam.id).await?))
 }
 
 async fn exam_audit(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<Vec<AuditEvent>>, AppError> {
