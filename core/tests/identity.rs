@@ -195,3 +195,58 @@ async fn an_oidc_teacher_links_to_the_account_with_their_email_or_gets_one_witho
     let stored = String::from_utf8(f.store.get(&format!("auth/teachers/{}.json", bob.id)).await.unwrap().unwrap().0.to_vec()).unwrap();
     assert!(!stored.contains("password"), "{stored}");
 }
+
+#[tokio::test]
+async fn an_exam_has_one_join_code_that_opens_it_until_regenerated() {
+    use exam_domain::identity::JoinCode;
+    let f = platform().await;
+    let id = f.published(2).await;
+    let join = &f.platform.identity().join;
+    // Two replicas asking for the first code at once agree on one.
+    let (a, b) = tokio::join!(join.code_of(&id), join.code_of(&id));
+    let code = a.unwrap();
+    assert_eq!(code, b.unwrap());
+    assert_eq!(f.platform.exam_for_code(&code).await.unwrap(), id);
+    let listed = f.platform.exams_of(&common::owner()).await.unwrap();
+    assert_eq!(listed[0].join_code.as_deref(), Some(code.as_str()), "in the teacher's list");
+    assert_eq!(f.platform.teacher_exam(&id).await.unwrap().join_code.as_deref(), Some(code.as_str()));
+
+    let fresh = f.platform.regenerate_join_code(&common::owner(), &id).await.unwrap();
+    assert_ne!(fresh, code);
+    assert!(matches!(f.platform.exam_for_code(&code).await, Err(ServiceError::Forbidden(_))), "the old code opens nothing");
+    assert_eq!(f.platform.exam_for_code(&fresh).await.unwrap(), id);
+    let wrong = JoinCode::parse("ZZZZZZZZ").unwrap();
+    let name = exam_domain::Student::parse("Ada").unwrap();
+    assert!(matches!(f.platform.join(&id, &wrong, &name).await, Err(ServiceError::Forbidden(_))));
+    assert!(matches!(f.platform.join(&id, &code, &name).await, Err(ServiceError::Forbidden(_))), "the old code is refused");
+    assert_eq!(f.platform.join(&id, &fresh, &name).await.unwrap().as_str(), "Ada");
+
+    // A draft cannot be joined.
+    let draft = f.platform.authoring().import_exam(&common::owner(), Some("Draft".into()), "bank.json", &bank_json(1)).await.unwrap();
+    let draft_code = join.code_of(&draft.id).await.unwrap();
+    assert!(matches!(f.platform.join(&draft.id, &draft_code, &name).await, Err(ServiceError::NotFound(_))));
+    assert!(matches!(f.platform.exam_for_code(&draft_code).await, Err(ServiceError::NotFound(_))));
+}
+
+#[tokio::test]
+async fn the_same_name_from_another_browser_is_another_student() {
+    use exam_domain::Student;
+    let f = platform().await;
+    let id = f.published(1).await;
+    let code = f.platform.identity().join.code_of(&id).await.unwrap();
+    let ada = Student::parse("Ada").unwrap();
+    // Three browsers join as "Ada" at the same moment: three students.
+    let (a, b, c) = tokio::join!(f.platform.join(&id, &code, &ada), f.platform.join(&id, &code, &ada), f.platform.join(&id, &code, &ada));
+    let mut names: Vec<String> = [a, b, c].into_iter().map(|s| s.unwrap().to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["Ada", "Ada (2)", "Ada (3)"]);
+    // Case does not make a new name: "ADA" is taken as "ada" is.
+    assert_eq!(f.platform.join(&id, &code, &Student::parse("ADA").unwrap()).await.unwrap().as_str(), "ADA (4)");
+
+    // A name with an attempt from before join codes existed counts as taken.
+    let other = f.published(1).await;
+    let other_code = f.platform.identity().join.code_of(&other).await.unwrap();
+    let grace = Student::parse("Grace").unwrap();
+    f.platform.attempts().open(&other, grace.clone()).await.unwrap();
+    assert_eq!(f.platform.join(&other, &other_code, &grace).await.unwrap().as_str(), "Grace (2)");
+}

@@ -62,6 +62,19 @@ impl IdentityService {
         Ok(adopted)
     }
 
+    /// Who may work on `exam`, with names ("not found" for an exam without an owner record).
+    pub async fn access_view(&self, exam: &ExamId) -> Result<exam_domain::identity::AccessView, ServiceError> {
+        let access = self.access.get(exam).await?.ok_or_else(|| ServiceError::NotFound(format!("exam {exam}")))?;
+        let owner = self.accounts.get(&access.owner).await?;
+        let mut shared_with = Vec::new();
+        for t in &access.shared_with {
+            if let Some(t) = self.accounts.get(t).await? {
+                shared_with.push(t);
+            }
+        }
+        Ok(exam_domain::identity::AccessView { owner, shared_with })
+    }
+
     /// Shares `exam` with the teacher whose account is `email` (owner only), audited.
     pub async fn share(&self, exam: &ExamId, by: &TeacherId, email: &str) -> Result<exam_domain::identity::ExamAccess, ServiceError> {
         let email = exam_domain::identity::Email::parse(email).map_err(|e| ServiceError::invalid(e.field(), e.to_string()))?;
