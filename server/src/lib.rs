@@ -160,6 +160,7 @@ fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOption
         settings: settings.clone(),
         leptos: leptos.clone(),
         limiter: Arc::new(auth::limits::FailureLimiter::default()),
+        join_limiter: Arc::new(auth::limits::FailureLimiter::new(std::time::Duration::from_secs(15 * 60), 30, 200)),
         sockets: ws_limits::SocketLimits::new(settings.ws_max_per_client, settings.ws_max_total),
     };
     let routes = generate_route_list(app::App);
