@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use exam_domain::keys::{self, meta};
-use exam_domain::versions::{EditError, MAX_QUESTIONS};
+use exam_domain::versions::{EditError, MAX_QUESTIONS, MAX_TEXT};
 use exam_domain::{
     Announcement, Draft, DraftInfo, ExamId, ExamStatus, ExamSummary, GenerationParams, Publication, PublishedVersion, QuestionBank,
     QuestionEdit, QuestionId, Stage, TeacherExam, VersionInfo,
@@ -138,6 +138,17 @@ impl Authoring {
                 format!("this question bank has {} questions; at most {MAX_QUESTIONS} can be imported", bank.questions.len()),
             ));
         }
+        // The limits an edit has (and a generated question never comes near): a question or
+        // option of megabytes would otherwise be stored, cached and sent to every student.
+        for (i, q) in bank.questions.iter().enumerate() {
+            let longest = std::iter::once(&q.question).chain(q.options.iter().map(|o| &o.text)).map(|t| t.chars().count()).max();
+            if longest.unwrap_or(0) > MAX_TEXT || q.explanation.as_ref().is_some_and(|e| e.chars().count() > MAX_TEXT) {
+                return Err(ServiceError::invalid(
+                    "file",
+                    format!("question {}: its text, options and explanation must be at most {MAX_TEXT} characters each", i + 1),
+                ));
+            }
+        }
         if let Some(t) = title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             t.clone_into(&mut bank.title);
         }
@@ -168,7 +179,15 @@ impl Authoring {
     pub async fn teacher_exam(&self, id: &ExamId) -> Result<TeacherExam, ServiceError> {
         let exam = self.exam(id)?;
         if matches!(exam.status, ExamStatus::Generating | ExamStatus::Failed) {
-            return Ok(TeacherExam { exam, questions: Vec::new(), versions: Vec::new(), draft: None, revision: 0, can_regenerate: false, join_code: None });
+            return Ok(TeacherExam {
+                exam,
+                questions: Vec::new(),
+                versions: Vec::new(),
+                draft: None,
+                revision: 0,
+                can_regenerate: false,
+                join_code: None,
+            });
         }
         let published = exam.status == ExamStatus::Published;
         let mut versions = Vec::new();

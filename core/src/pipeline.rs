@@ -18,6 +18,7 @@ use exam_domain::events::S3Notification;
 use exam_domain::keys::{self, meta};
 use exam_domain::{Announcement, ExamId, GenerationParams, QuestionBank, Stage};
 use futures_util::StreamExt;
+use tracing::Instrument;
 
 use crate::bus::{EventBus, Group};
 pub use crate::generation::Extractor;
@@ -115,64 +116,68 @@ impl Pipeline {
         let title = decode_meta(info.meta.get(meta::TITLE))
             .or_else(|| decode_meta(info.meta.get(meta::FILENAME)))
             .unwrap_or_else(|| key.rsplit('/').next().unwrap_or(key).to_owned());
+        // Instrumented, not entered: a guard held across `.await` would put other exams' log
+        // lines into this span while this one waits.
         let span = tracing::info_span!("generate", exam.id = %exam_id, object.key = key);
-        let _guard = span.enter();
+        async move {
+            let params = GenerationParams::parse(info.meta.get(meta::MCQ), info.meta.get(meta::OPTIONS), info.meta.get(meta::TRUE_FALSE));
+            let params = match params {
+                Ok(p) => p,
+                Err(e) => return self.fail(&exam_id, &title, format!("The upload's question counts are invalid ({e}).")).await,
+            };
 
-        let params = GenerationParams::parse(info.meta.get(meta::MCQ), info.meta.get(meta::OPTIONS), info.meta.get(meta::TRUE_FALSE));
-        let params = match params {
-            Ok(p) => p,
-            Err(e) => return self.fail(&exam_id, &title, format!("The upload's question counts are invalid ({e}).")).await,
-        };
-
-        self.announce(&stage(&exam_id, Stage::Extracting, &title)).await?;
-        let Some((bytes, _)) = self.store.get(key).await? else {
-            return Ok(Outcome::Ignored(format!("{key} no longer exists")));
-        };
-        let generation = &self.config.generation;
-        let started = std::time::Instant::now();
-        let document = match generation.extract(bytes).await {
-            Ok(d) => d,
-            Err(e) => return self.fail(&exam_id, &title, e.to_string()).await,
-        };
-        tracing::info!(pages = document.pages.len(), duration_ms = started.elapsed().as_millis() as u64, "text extracted");
-        // For regenerating single questions later; without it the PDF is read again then.
-        if let Err(e) = generation.save_text(&exam_id, &document).await {
-            tracing::warn!(error = %e, "could not store the extracted text");
-        }
-
-        self.announce(&stage(&exam_id, Stage::Generating, &title).with_detail(generation.stage_detail())).await?;
-        let started = std::time::Instant::now();
-        let generated = match generation.generate(&document, params).await {
-            Ok(g) => g,
-            Err(e) => return self.fail(&exam_id, &title, e.to_string()).await,
-        };
-        tracing::info!(
-            generator = %generated.generator,
-            questions = generated.questions.len(),
-            duration_ms = started.elapsed().as_millis() as u64,
-            "questions generated"
-        );
-        let bank = QuestionBank {
-            format: exam_domain::bank::BANK_FORMAT.to_owned(),
-            exam_id: exam_id.clone(),
-            title: title.clone(),
-            source_key: key.to_owned(),
-            generator: generated.generator,
-            created_at: crate::now_rfc3339(),
-            requested: Some(params),
-            notes: generated.notes,
-            questions: generated.questions,
-        };
-        match store::put_json(self.store.as_ref(), &keys::bank_key(&exam_id), &bank, PutMode::CreateNew).await {
-            Ok(_) => {}
-            Err(StoreError::AlreadyExists(_)) => {
-                return self.repeat_final_announcement(&exam_id).await.map(|o| o.unwrap_or(Outcome::AlreadyDone { exam_id }));
+            self.announce(&stage(&exam_id, Stage::Extracting, &title)).await?;
+            let Some((bytes, _)) = self.store.get(key).await? else {
+                return Ok(Outcome::Ignored(format!("{key} no longer exists")));
+            };
+            let generation = &self.config.generation;
+            let started = std::time::Instant::now();
+            let document = match generation.extract(bytes).await {
+                Ok(d) => d,
+                Err(e) => return self.fail(&exam_id, &title, e.to_string()).await,
+            };
+            tracing::info!(pages = document.pages.len(), duration_ms = started.elapsed().as_millis() as u64, "text extracted");
+            // For regenerating single questions later; without it the PDF is read again then.
+            if let Err(e) = generation.save_text(&exam_id, &document).await {
+                tracing::warn!(error = %e, "could not store the extracted text");
             }
-            Err(e) => return Err(e.into()),
+
+            self.announce(&stage(&exam_id, Stage::Generating, &title).with_detail(generation.stage_detail())).await?;
+            let started = std::time::Instant::now();
+            let generated = match generation.generate(&document, params).await {
+                Ok(g) => g,
+                Err(e) => return self.fail(&exam_id, &title, e.to_string()).await,
+            };
+            tracing::info!(
+                generator = %generated.generator,
+                questions = generated.questions.len(),
+                duration_ms = started.elapsed().as_millis() as u64,
+                "questions generated"
+            );
+            let bank = QuestionBank {
+                format: exam_domain::bank::BANK_FORMAT.to_owned(),
+                exam_id: exam_id.clone(),
+                title: title.clone(),
+                source_key: key.to_owned(),
+                generator: generated.generator,
+                created_at: crate::now_rfc3339(),
+                requested: Some(params),
+                notes: generated.notes,
+                questions: generated.questions,
+            };
+            match store::put_json(self.store.as_ref(), &keys::bank_key(&exam_id), &bank, PutMode::CreateNew).await {
+                Ok(_) => {}
+                Err(StoreError::AlreadyExists(_)) => {
+                    return self.repeat_final_announcement(&exam_id).await.map(|o| o.unwrap_or(Outcome::AlreadyDone { exam_id }));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            self.announce(&ready(&bank)).await?;
+            tracing::info!(questions = bank.questions.len(), "question bank written");
+            Ok(Outcome::Generated { exam_id, questions: bank.questions.len() })
         }
-        self.announce(&ready(&bank)).await?;
-        tracing::info!(questions = bank.questions.len(), "question bank written");
-        Ok(Outcome::Generated { exam_id, questions: bank.questions.len() })
+        .instrument(span)
+        .await
     }
 
     /// If this exam was already handled, repeats its final announcement (a previous delivery

@@ -2,9 +2,11 @@
 //! rules and caches. Authoring and attempts speak to the store only through [`Records`].
 //!
 //! Caches: question banks and published versions are immutable once written, so they are
-//! cached after first use and never go stale. Everything else is read from the store.
+//! cached after first use and never go stale. Both caches are bounded in entries and in
+//! (approximate) bytes ([`BANK_CACHE`], [`VERSION_CACHE`]); the oldest entries go first and
+//! are read from the store again when needed. Everything else is read from the store.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
 use exam_domain::keys;
@@ -24,8 +26,81 @@ pub enum Created {
 
 pub struct Records {
     store: Arc<dyn ObjectStore>,
-    banks: RwLock<HashMap<ExamId, Arc<QuestionBank>>>,
-    versions: RwLock<HashMap<(ExamId, u32), Arc<PublishedVersion>>>,
+    banks: RwLock<Bounded<ExamId, QuestionBank>>,
+    versions: RwLock<Bounded<(ExamId, u32), PublishedVersion>>,
+}
+
+/// How many question banks, and how many bytes of their text, stay cached at most.
+pub const BANK_CACHE: CacheLimit = CacheLimit { entries: 256, bytes: 32 << 20 };
+/// How many published versions, and how many bytes of their text, stay cached at most.
+pub const VERSION_CACHE: CacheLimit = CacheLimit { entries: 1024, bytes: 64 << 20 };
+
+/// The bound of one cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheLimit {
+    pub entries: usize,
+    pub bytes: usize,
+}
+
+/// What the caches hold now (for tests and diagnostics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheUsage {
+    pub banks: usize,
+    pub bank_bytes: usize,
+    pub versions: usize,
+    pub version_bytes: usize,
+}
+
+/// A cache of immutable values bounded in entries and bytes, oldest out first.
+struct Bounded<K, V> {
+    map: HashMap<K, (Arc<V>, usize)>,
+    order: VecDeque<K>,
+    bytes: usize,
+    limit: CacheLimit,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V> Bounded<K, V> {
+    fn new(limit: CacheLimit) -> Self {
+        Bounded { map: HashMap::new(), order: VecDeque::new(), bytes: 0, limit }
+    }
+
+    fn get(&self, k: &K) -> Option<Arc<V>> {
+        self.map.get(k).map(|(v, _)| v.clone())
+    }
+
+    fn insert(&mut self, k: K, v: Arc<V>, size: usize) {
+        // Too large to keep (it would evict everything): served, not cached.
+        if size > self.limit.bytes / 4 || self.map.contains_key(&k) {
+            return;
+        }
+        self.map.insert(k.clone(), (v, size));
+        self.order.push_back(k);
+        self.bytes += size;
+        while self.map.len() > self.limit.entries || self.bytes > self.limit.bytes {
+            let Some(old) = self.order.pop_front() else { break };
+            if let Some((_, n)) = self.map.remove(&old) {
+                self.bytes -= n;
+            }
+        }
+    }
+}
+
+/// Roughly what a bank takes in memory: its text plus a fixed cost per question and option.
+fn bank_bytes(b: &QuestionBank) -> usize {
+    let text = |s: &str| s.len();
+    b.title.len()
+        + b.notes.iter().map(|n| text(n)).sum::<usize>()
+        + b.questions
+            .iter()
+            .map(|q| {
+                256 + text(&q.question)
+                    + text(&q.correct_answer)
+                    + q.options.iter().map(|o| 64 + text(&o.text)).sum::<usize>()
+                    + q.source.as_ref().map_or(0, |s| text(&s.quote))
+                    + q.explanation.as_deref().map_or(0, text)
+                    + q.flags.iter().map(|f| text(f)).sum::<usize>()
+            })
+            .sum::<usize>()
 }
 
 fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -45,7 +120,7 @@ async fn create_new<T: serde::Serialize + Sync>(store: &dyn ObjectStore, key: &s
 
 impl Records {
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Records { store, banks: RwLock::default(), versions: RwLock::default() }
+        Records { store, banks: RwLock::new(Bounded::new(BANK_CACHE)), versions: RwLock::new(Bounded::new(VERSION_CACHE)) }
     }
 
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
@@ -55,12 +130,24 @@ impl Records {
     // --- question banks (written once by the generator or an import) ---
 
     pub fn cache_bank(&self, bank: Arc<QuestionBank>) {
-        write(&self.banks).insert(bank.exam_id.clone(), bank);
+        let size = bank_bytes(&bank);
+        write(&self.banks).insert(bank.exam_id.clone(), bank, size);
+    }
+
+    /// How full the caches are.
+    pub fn cache_usage(&self) -> CacheUsage {
+        let (banks, versions) = (read(&self.banks), read(&self.versions));
+        CacheUsage { banks: banks.map.len(), bank_bytes: banks.bytes, versions: versions.map.len(), version_bytes: versions.bytes }
+    }
+
+    fn cache_version(&self, v: Arc<PublishedVersion>) {
+        let size = bank_bytes(&v.bank);
+        write(&self.versions).insert((v.exam_id.clone(), v.version), v, size);
     }
 
     pub async fn bank(&self, id: &ExamId) -> Result<Arc<QuestionBank>, ServiceError> {
         if let Some(b) = read(&self.banks).get(id) {
-            return Ok(b.clone());
+            return Ok(b);
         }
         let Some((bytes, _)) = self.store.get(&keys::bank_key(id)).await? else {
             return Err(ServiceError::NotFound(format!("question bank of exam {id}")));
@@ -85,13 +172,13 @@ impl Records {
 
     pub async fn version(&self, id: &ExamId, n: u32) -> Result<Arc<PublishedVersion>, ServiceError> {
         if let Some(v) = read(&self.versions).get(&(id.clone(), n)) {
-            return Ok(v.clone());
+            return Ok(v);
         }
         let v = store::get_json::<PublishedVersion>(self.store.as_ref(), &keys::version_key(id, n))
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("version {n} of exam {id}")))?;
         let v = Arc::new(v);
-        write(&self.versions).insert((id.clone(), n), v.clone());
+        self.cache_version(v.clone());
         Ok(v)
     }
 
@@ -127,7 +214,7 @@ impl Records {
     pub async fn create_version(&self, v: PublishedVersion) -> Result<Created, ServiceError> {
         let created = create_new(self.store.as_ref(), &keys::version_key(&v.exam_id, v.version), &v).await?;
         if created == Created::New {
-            write(&self.versions).insert((v.exam_id.clone(), v.version), Arc::new(v));
+            self.cache_version(Arc::new(v));
         }
         Ok(created)
     }

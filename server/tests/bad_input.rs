@@ -221,3 +221,71 @@ async fn a_long_non_latin_student_name_can_take_an_exam() {
 fn url_encode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+/// Server functions called with missing or undecodable arguments answer 400, not 500
+/// (issue 10, item 13).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_function_argument_errors_are_400() {
+    use leptos::server_fn::ServerFn;
+    let app = spawn_app().await;
+    let teacher_fn = app.url(app::server_fns::LoadTeacherExam::PATH);
+    let student_fn = app.url(app::server_fns::LoadExamPaperVersion::PATH);
+    let cases = [
+        (app.client.post(&teacher_fn).form(&[("nothing", "here")]), "a missing argument"),
+        (app.client.post(&teacher_fn).header("content-type", "application/x-www-form-urlencoded").body(""), "an empty body"),
+        (reqwest::Client::new().post(&student_fn).form(&[("id", "x"), ("version", "not a number")]), "a mistyped argument"),
+    ];
+    for (request, what) in cases {
+        let r = request.send().await.unwrap();
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        assert_eq!(status, 400, "{what}: {body}");
+    }
+    // A server function's own failure is still an error of the server's choosing, not a 400.
+    let r = app.client.post(&teacher_fn).form(&[("id", "no-such-exam")]).send().await.unwrap();
+    assert_ne!(r.status().as_u16(), 400);
+    app.stop().await;
+}
+
+/// A 5 KB file name and no title: the exam is made with a title shortened from the file name,
+/// not refused with "title: must be at most 200 characters" (issue 10, item 13).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_very_long_file_name_gives_a_shortened_title() {
+    let app = spawn_app().await;
+    let name = format!("{}.pdf", "Lecture notes on the history of computing ".repeat(120));
+    assert!(name.len() > 5000);
+    let r = app.upload(&name, fixture("lecture.pdf"), &[("mcq", "1"), ("true_false", "0")]).await;
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 202, "{body}");
+    let title = body["title"].as_str().unwrap();
+    assert!(title.chars().count() <= 200 && title.starts_with("Lecture notes on the history"), "{title}");
+    let id = body["id"].as_str().unwrap();
+    assert_eq!(app.wait_until_settled(id).await["status"], "draft");
+    // The same for an imported bank.
+    let json_name = format!("{}.json", "Bank ".repeat(1200));
+    let created = common::bank_json_upload(&app, &app.client, &json_name, 1).await;
+    assert!(created["title"].as_str().unwrap().chars().count() <= 200);
+    app.stop().await;
+}
+
+/// An imported bank gets the limits an edit has (issue 10, item 11): a question of megabytes
+/// was accepted, stored and cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_banks_have_the_text_limits_of_edits() {
+    let app = spawn_app().await;
+    for (question, option) in [("Q".repeat(2_001), "a".to_owned()), ("Fine?".to_owned(), "o".repeat(1 << 20))] {
+        let qs = serde_json::json!([{"question": question, "options": [option.clone(), "b"], "correct_answer": option}]);
+        let part =
+            reqwest::multipart::Part::bytes(serde_json::to_vec(&qs).unwrap()).file_name("big.json").mime_str("application/json").unwrap();
+        let r =
+            app.client.post(app.url("/api/v1/exams")).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["field"], "file");
+        assert!(body["error"].as_str().unwrap().contains("at most 2000 characters"), "{body}");
+    }
+    let (_, list) = app.get_json("/api/v1/exams").await;
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    app.stop().await;
+}

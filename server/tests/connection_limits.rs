@@ -38,9 +38,11 @@ async fn stalled_connections_are_closed() {
     let mut trickle = TcpStream::connect(&app.addr).await.unwrap();
     // Half a body.
     let mut half = TcpStream::connect(&app.addr).await.unwrap();
-    half.write_all(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":")
-        .await
-        .unwrap();
+    half.write_all(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":",
+    )
+    .await
+    .unwrap();
     let trickler = tokio::spawn(async move {
         for b in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
             if trickle.write_all(&[*b]).await.is_err() {
