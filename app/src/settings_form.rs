@@ -21,6 +21,7 @@ pub struct Form {
     pub grade: String,
     pub shuffle_questions: bool,
     pub shuffle_options: bool,
+    pub require_sign_in: bool,
     pub review_show: String,
     pub review_when: String,
     pub pass_mark: String,
@@ -80,6 +81,7 @@ pub fn to_json(f: &Form) -> Result<Value, FormError> {
         "attempts_allowed": whole("attempts_allowed", &f.attempts_allowed)?,
         "shuffle_questions": f.shuffle_questions,
         "shuffle_options": f.shuffle_options,
+        "require_sign_in": f.require_sign_in,
         "review": {"show": f.review_show.trim(), "when": f.review_when.trim()},
     });
     if let Some(g) = whole("grace_secs", &f.grace_secs)? {
@@ -110,6 +112,7 @@ pub fn from_settings(s: &ExamSettings, offset_minutes: i64) -> Form {
         grade: serde_plain(&s.grade),
         shuffle_questions: s.shuffle_questions,
         shuffle_options: s.shuffle_options,
+        require_sign_in: s.require_sign_in,
         review_show: serde_plain(&s.review.show),
         review_when: serde_plain(&s.review.when),
         pass_mark: s.pass_mark.to_string(),
@@ -141,6 +144,7 @@ mod tests {
             grade: "latest".into(),
             shuffle_questions: true,
             shuffle_options: false,
+            require_sign_in: true,
             review_show: "score".into(),
             review_when: "on_release".into(),
             pass_mark: "60".into(),

@@ -318,6 +318,18 @@ fn SettingsForm(
             </fieldset>
 
             <fieldset class="card settings-group">
+                <legend>"Who can join"</legend>
+                <div class="choice">
+                    <input type="checkbox" id=control_id("require_sign_in") name="require_sign_in" value="on" checked=f.require_sign_in
+                        aria-describedby=hint_id("require_sign_in") />
+                    <label for=control_id("require_sign_in")>"Students must sign in with their school account"</label>
+                </div>
+                <p class="hint choice-hint" id=hint_id("require_sign_in")>
+                    "Without it, the join code and a name are enough. With it, each student is the same person on every device; it needs the school's sign-in (OpenID Connect) to be set up for this site."
+                </p>
+            </fieldset>
+
+            <fieldset class="card settings-group">
                 <legend>"Results"</legend>
                 <RadioGroup
                     control="review_show"
