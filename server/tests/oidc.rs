@@ -98,6 +98,19 @@ impl Browser {
         r
     }
 
+    async fn post_json(&mut self, path: &str, body: &Value) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.gateway)).json(body);
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let r = req.send().await.unwrap();
+        if let Some(c) = common::session_cookie(&r) {
+            self.cookie = Some(c);
+        }
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     async fn me(&mut self) -> Value {
         self.get("/api/v1/auth/me").await.json().await.unwrap()
     }
@@ -406,4 +419,43 @@ async fn the_sign_in_page_offers_the_provider_and_a_provider_that_is_down_stops_
     let body: Value = r.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("not available right now"), "{body}");
     common::sign_in(&down.addr, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn a_signed_in_student_joins_with_the_code_alone_and_is_one_student_on_every_device() {
+    let f = fixture(|_| {}).await;
+    let bank = serde_json::to_vec(&json!([{"question": "Two plus two?", "options": ["4", "5"], "correct_answer": "4"}])).unwrap();
+    let part = reqwest::multipart::Part::bytes(bank).file_name("bank.json").mime_str("application/json").unwrap();
+    let r =
+        f.app.client.post(f.app.url("/api/v1/exams")).multipart(reqwest::multipart::Form::new().part("file", part)).send().await.unwrap();
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(f.app.client.post(f.app.url(&format!("/api/v1/exams/{id}/publish"))).send().await.unwrap().status().as_u16(), 200);
+    let code = f.app.join_code(&id).await;
+    let r =
+        f.app.client.put(f.app.url(&format!("/api/v1/exams/{id}/settings"))).json(&json!({"require_sign_in": true})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    // A code and a name are not enough for this exam.
+    let mut anonymous = Browser::new(&f.app);
+    let (status, body) = anonymous.post_json(&format!("/api/v1/exams/{id}/join"), &json!({"code": code, "name": "Sam"})).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("sign in"), "{body}");
+
+    // Signed in, the code alone joins, as the person's email; from a second device, the same student.
+    let mut laptop = Browser::new(&f.app);
+    let callback = to_provider_and_back(&mut laptop, Some("/exams"), &student_claims("sam-9"), None).await;
+    laptop.get(&callback).await;
+    let (status, joined) = laptop.post_json(&format!("/api/v1/exams/{id}/join"), &json!({"code": code})).await;
+    assert_eq!(status, 200, "{joined}");
+    assert_eq!((joined["student"].as_str(), joined["via"].as_str()), (Some("sam-9@pupils.school.test"), Some("oidc")));
+    assert_eq!(laptop.me().await["exams"][&id], "sam-9@pupils.school.test");
+    let mut phone = Browser::new(&f.app);
+    let callback = to_provider_and_back(&mut phone, None, &student_claims("sam-9"), None).await;
+    phone.get(&callback).await;
+    let (status, again) = phone.post_json("/api/v1/join", &json!({"code": code})).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["student"], joined["student"], "one person, one student");
+    // A wrong code is still a wrong code.
+    let (status, wrong) = phone.post_json(&format!("/api/v1/exams/{id}/join"), &json!({"code": "ZZZZZZZZ"})).await;
+    assert_eq!((status, wrong["field"].as_str()), (403, Some("code")), "{wrong}");
 }
