@@ -14,11 +14,36 @@ pub struct LiveFeed {
     pub exams_version: RwSignal<u64>,
     /// Bumped on every `submission` frame (and on reconnect).
     pub submissions_version: RwSignal<u64>,
+    /// Per exam id: how many `(exam_status, submission)` frames concerned it, so a page about
+    /// one exam refetches only for that exam (and the review page, where a teacher may be
+    /// typing, not for submissions at all).
+    pub per_exam: RwSignal<std::collections::HashMap<String, (u64, u64)>>,
+    /// Bumped on `resync` (this client missed frames: anything may have changed).
+    pub resyncs: RwSignal<u64>,
     pub connected: RwSignal<bool>,
 }
 
+impl LiveFeed {
+    /// Counts status frames about `exam` (and resyncs), tracked: wrap it in a `Memo` so only a
+    /// change for this exam wakes what depends on it.
+    pub fn status_frames(self, exam: &str) -> (u64, u64) {
+        (self.resyncs.get(), self.per_exam.with(|m| m.get(exam).map_or(0, |v| v.0)))
+    }
+
+    /// Counts submission frames to `exam` (and resyncs), tracked; as [`LiveFeed::status_frames`].
+    pub fn submission_frames(self, exam: &str) -> (u64, u64) {
+        (self.resyncs.get(), self.per_exam.with(|m| m.get(exam).map_or(0, |v| v.1)))
+    }
+}
+
 pub fn provide_live_feed() {
-    let feed = LiveFeed { exams_version: RwSignal::new(0), submissions_version: RwSignal::new(0), connected: RwSignal::new(false) };
+    let feed = LiveFeed {
+        exams_version: RwSignal::new(0),
+        submissions_version: RwSignal::new(0),
+        per_exam: RwSignal::new(Default::default()),
+        resyncs: RwSignal::new(0),
+        connected: RwSignal::new(false),
+    };
     provide_context(feed);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| client::connect(feed, 0));
@@ -40,19 +65,27 @@ impl LiveFeed {
             return;
         }
         // Submission frames carry only the exam and attempt (no student, no score).
+        let exam = v.get("exam_id").and_then(|e| e.as_str()).map(str::to_owned);
         if v.get("type").and_then(|t| t.as_str()) == Some("submission") {
             self.submissions_version.update(|n| *n += 1);
             self.exams_version.update(|n| *n += 1);
+            if let Some(exam) = exam {
+                self.per_exam.update(|m| m.entry(exam).or_default().1 += 1);
+            }
             return;
         }
         if let Ok(Announcement::ExamStatus { .. }) = serde_json::from_value::<Announcement>(v) {
             self.exams_version.update(|n| *n += 1);
+            if let Some(exam) = exam {
+                self.per_exam.update(|m| m.entry(exam).or_default().0 += 1);
+            }
         }
     }
 
     fn bump_all(self) {
         self.exams_version.update(|n| *n += 1);
         self.submissions_version.update(|n| *n += 1);
+        self.resyncs.update(|n| *n += 1);
     }
 }
 

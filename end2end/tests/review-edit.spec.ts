@@ -136,3 +136,36 @@ test('edit, reorder and publish with the keyboard; a second version; exports', a
   await expect(page.getByRole('link', { name: 'Download results (CSV)' })).toHaveAttribute('href', `/api/v1/exams/${id}/results.csv`);
   expect(await seriousViolations(page)).toEqual([]);
 });
+
+// Another class submitting (a live frame about another exam) must not reload the review page
+// under the teacher's hands: the half-typed edit stays, and the page does not refetch.
+test('what the teacher is typing survives submissions to other exams', async ({ page, request, playwright, baseURL }) => {
+  const importBank = async (title: string) => {
+    const r = await request.post('/api/v1/exams', {
+      multipart: { file: { name: 'bank.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...bank, title })) } },
+    });
+    expect(r.status()).toBe(201);
+    return (await r.json()).id as string;
+  };
+  const mine = await importBank('Being edited');
+  const other = await importBank('Other class');
+  expect((await request.post(`/api/v1/exams/${other}/publish`)).status()).toBe(200);
+
+  const frames: any[] = [];
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+    try { frames.push(JSON.parse(String(f.payload))); } catch { /* ping */ }
+  }));
+  await page.goto(`/teacher/exams/${mine}`);
+  await hydrated(page);
+  await page.getByText('Edit question 1').click();
+  await page.getByLabel('Question 1 text').fill('Half-typed question');
+  let refetches = 0;
+  page.on('request', (r) => { if (r.url().includes('load_teacher_exam')) refetches++; });
+
+  await submitAsStudent(playwright, baseURL, request, other, 'Someone else', {});
+  await expect.poll(() => frames.some((f) => f.type === 'submission' && f.exam_id === other)).toBe(true);
+  // Give a refetch, if one were coming, the time it takes on this page (tens of ms).
+  await page.waitForTimeout(1000);
+  expect(refetches).toBe(0);
+  await expect(page.getByLabel('Question 1 text')).toHaveValue('Half-typed question');
+});

@@ -14,7 +14,9 @@ pub fn Results() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let live = use_live();
-    let data = Resource::new(move || (id(), live.submissions_version.get()), |(id, _)| load_submissions(id));
+    // Submissions to this exam only (another exam's class submitting does not refetch this page).
+    let arrived = Memo::new(move |_| live.submission_frames(&id()));
+    let data = Resource::new(move || (id(), arrived.get()), |(id, _)| load_submissions(id));
     view! {
         <main class="page">
             <p class="crumbs"><a href=move || format!("/teacher/exams/{}", id())>"← Back to the exam"</a></p>

@@ -38,8 +38,11 @@ pub fn Review() -> impl IntoView {
     let publish = ServerAction::<PublishExam>::new();
     let discard = ServerAction::<DiscardDraft>::new();
     let ctx = ReviewCtx { changed: RwSignal::new(0), said: RwSignal::new(String::new()), focus: RwSignal::new(None) };
+    // Only frames about this exam's status refetch it: a submission (to this exam or any other)
+    // must not re-render the cards and wipe what the teacher is typing.
+    let status = Memo::new(move |_| live.status_frames(&id()));
     let exam = Resource::new(
-        move || (id(), live.exams_version.get(), publish.version().get(), discard.version().get(), ctx.changed.get()),
+        move || (id(), status.get(), publish.version().get(), discard.version().get(), ctx.changed.get()),
         |(id, ..)| load_teacher_exam(id),
     );
     view! {
