@@ -2,7 +2,8 @@
 //!
 //! Starts the real `server` binary (embedded mode, fresh data directory), uploads the lecture
 //! fixture, publishes the exam, then opens `BENCH_SESSIONS` (default 200) concurrent student
-//! attempts over WebSockets. Every student answers every question; each answer's round trip
+//! attempts over WebSockets, each from its own browser session that joined the exam with its
+//! code (joining is not timed). Every student answers every question; each answer's round trip
 //! (send `answer` → receive `saved`, which includes the durable write) is timed. Reports
 //! latency percentiles, generation time, and the server's resident memory before and with all
 //! sessions open, to stdout and `target/bench/sessions.json`.
@@ -94,12 +95,34 @@ async fn main() {
         .iter()
         .map(|q| (q["id"].as_str().unwrap().to_owned(), q["options"][0]["id"].as_str().unwrap().to_owned()))
         .collect();
+    let teacher_view: Value = http.get(format!("{base}/api/v1/exams/{id}/questions")).send().await.unwrap().json().await.unwrap();
+    let code = teacher_view["join_code"].as_str().expect("the teacher view carries the join code").to_owned();
+    // Each simulated student is a browser of its own (no cookie jar shared with the teacher).
+    let students = reqwest::Client::new();
 
     // Open every session first, then answer: memory is measured with all of them open.
     let mut sockets = Vec::with_capacity(sessions);
     for i in 0..sessions {
-        let (mut ws, _) =
-            tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/exams/{id}/attempt?student=student-{i}")).await.unwrap();
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let joined = students
+            .post(format!("{base}/api/v1/exams/{id}/join"))
+            .json(&json!({"code": code, "name": format!("student-{i}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(joined.status().as_u16(), 200, "student-{i} joins");
+        let session = joined
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.contains("exam_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        let mut req = format!("ws://{addr}/api/v1/exams/{id}/attempt").into_client_request().unwrap();
+        req.headers_mut().insert("cookie", session.parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
         ws.next().await.unwrap().unwrap(); // resumed
         sockets.push(ws);
     }

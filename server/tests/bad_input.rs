@@ -172,40 +172,51 @@ async fn hostile_file_names_are_stored_safely() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submissions_are_checked() {
     let app = spawn_app().await;
-    let (status, _) = app.post_json("/api/v1/exams/nope/submissions", &serde_json::json!({"student": "A", "answers": {}})).await;
-    assert_eq!(status, 404);
+    // No exam `nope`: nothing to join, and no submission to it from a browser that joined nothing.
+    let mut nobody = app.browser();
+    let r =
+        nobody.client.post(nobody.url("/api/v1/exams/nope/join")).json(&serde_json::json!({"code": "ABCD-EFGH", "name": "A"})).send().await;
+    assert_eq!(r.unwrap().status().as_u16(), 404);
+    let (status, _) = nobody.post_json("/api/v1/exams/nope/submissions", &serde_json::json!({"answers": {}})).await;
+    assert_eq!(status, 401);
     let created: Value = app.upload("l.pdf", fixture("lecture.pdf"), &[("mcq", "1"), ("true_false", "0")]).await.json().await.unwrap();
     let id = created["id"].as_str().unwrap();
     app.wait_until_settled(id).await;
     app.post_json(&format!("/api/v1/exams/{id}/publish"), &serde_json::json!({})).await;
-    let (status, body) =
-        app.post_json(&format!("/api/v1/exams/{id}/submissions"), &serde_json::json!({"student": "  ", "answers": {}})).await;
-    assert_eq!((status, body["field"].as_str()), (422, Some("student")));
-    let (status, body) =
-        app.post_json(&format!("/api/v1/exams/{id}/submissions"), &serde_json::json!({"student": "A", "answers": {"../q": "a"}})).await;
+    // The name is checked when joining (a blank one names the field); a joined browser
+    // submitting to another exam is refused.
+    let (status, body) = nobody.join(&app, id, "  ").await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("name")), "{body}");
+    let a = app.student(id, "A").await;
+    let (status, _) = a.post_json("/api/v1/exams/nope/submissions", &serde_json::json!({"answers": {}})).await;
+    assert_eq!(status, 401);
+    let (status, body) = a.post_json(&format!("/api/v1/exams/{id}/submissions"), &serde_json::json!({"answers": {"../q": "a"}})).await;
     assert_eq!((status, body["field"].as_str()), (422, Some("answers")));
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/exams/{id}/submissions")))
+    let r = a
+        .with_cookie(a.client.post(a.url(&format!("/api/v1/exams/{id}/submissions"))))
         .body("{not json")
         .header("content-type", "application/json")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 422);
+    // Nothing refused was filed.
+    let (_, subs) = app.get_json(&format!("/api/v1/exams/{id}/submissions")).await;
+    assert_eq!(subs.as_array().map(Vec::len), Some(0), "{subs}");
     app.stop().await;
 }
 
-/// A 120-character name in a non-Latin script (over 1,000 bytes percent-encoded) takes and
-/// submits an exam on the embedded store, whose keys are file names of at most 255 bytes.
+/// A 120-character name in a non-Latin script (over 1,000 bytes percent-encoded) joins, takes
+/// and submits an exam on the embedded store, whose keys are file names of at most 255 bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_non_latin_student_name_can_take_an_exam() {
     let app = spawn_app().await;
     let id = common::bank_json_upload(&app, &app.client, "Names.json", 1).await["id"].as_str().unwrap().to_owned();
     app.post_json(&format!("/api/v1/exams/{id}/publish"), &serde_json::json!({})).await;
     let name = "山".repeat(120);
-    let encoded: String = url_encode(&name);
-    let mut ws = app.ws_anonymous(&format!("/api/v1/exams/{id}/attempt?student={encoded}")).await;
+    let student = app.student(&id, &name).await;
+    assert_eq!(student.student, name);
+    let mut ws = student.ws(&format!("/api/v1/exams/{id}/attempt")).await;
     let resumed = ws.until(|f| f["type"] == "resumed").await;
     let q = resumed["question_order"][0].as_str().unwrap().to_owned();
     ws.send_json(&serde_json::json!({"type": "answer", "question_id": q, "option_id": "a"})).await;
@@ -216,10 +227,6 @@ async fn a_long_non_latin_student_name_can_take_an_exam() {
     let (_, subs) = app.get_json(&format!("/api/v1/exams/{id}/submissions")).await;
     assert_eq!(subs[0]["student"], name.as_str());
     app.stop().await;
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// Server functions called with missing or undecodable arguments answer 400, not 500

@@ -255,16 +255,26 @@ impl StudentBrowser {
         format!("http://{}{path}", self.addr)
     }
 
+    /// `r` with this browser's session cookie, if it has one.
+    pub fn with_cookie(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if self.cookie.is_empty() { r } else { r.header(reqwest::header::COOKIE, &self.cookie) }
+    }
+
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
-        let r = self.client.get(self.url(path)).header(reqwest::header::COOKIE, &self.cookie).send().await.unwrap();
+        let r = self.with_cookie(self.client.get(self.url(path))).send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.post(self.url(path)).header(reqwest::header::COOKIE, &self.cookie).json(body).send().await.unwrap();
+        let r = self.with_cookie(self.client.post(self.url(path))).json(body).send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A GET with this browser's session cookie (for status codes, headers and pages).
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.with_cookie(self.client.get(self.url(path))).send().await.unwrap()
     }
 
     /// A WebSocket with this browser's session cookie.
@@ -276,7 +286,9 @@ impl StudentBrowser {
     pub async fn try_ws(&self, path: &str) -> Result<Ws, u16> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut req = format!("ws://{}{path}", self.addr).into_client_request().unwrap();
-        req.headers_mut().insert("cookie", self.cookie.parse().unwrap());
+        if !self.cookie.is_empty() {
+            req.headers_mut().insert("cookie", self.cookie.parse().unwrap());
+        }
         match tokio_tungstenite::connect_async(req).await {
             Ok((ws, _)) => Ok(Ws { inner: ws, seen: Vec::new() }),
             Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
@@ -288,9 +300,7 @@ impl StudentBrowser {
     pub async fn join(&mut self, app: &TestApp, id: &str, name: &str) -> (u16, Value) {
         let code = app.join_code(id).await;
         let r = self
-            .client
-            .post(self.url(&format!("/api/v1/exams/{id}/join")))
-            .header(reqwest::header::COOKIE, &self.cookie)
+            .with_cookie(self.client.post(self.url(&format!("/api/v1/exams/{id}/join"))))
             .json(&serde_json::json!({"code": code, "name": name}))
             .send()
             .await
@@ -315,10 +325,14 @@ impl TestApp {
         exam["join_code"].as_str().expect("the teacher view carries the join code").to_owned()
     }
 
+    /// A new browser that has joined nothing yet (no cookie).
+    pub fn browser(&self) -> StudentBrowser {
+        StudentBrowser { addr: self.addr.clone(), cookie: String::new(), student: String::new(), client: reqwest::Client::new() }
+    }
+
     /// A new browser that joins exam `id` as `name` with its code (`POST /api/v1/exams/{id}/join`).
     pub async fn student(&self, id: &str, name: &str) -> StudentBrowser {
-        let mut browser =
-            StudentBrowser { addr: self.addr.clone(), cookie: String::new(), student: String::new(), client: reqwest::Client::new() };
+        let mut browser = self.browser();
         let (status, body) = browser.join(self, id, name).await;
         assert_eq!(status, 200, "{name} joins {id}: {body}");
         browser

@@ -73,15 +73,19 @@ async fn teacher_uploads_reviews_publishes_and_sees_a_student_submit() {
         }
     }
 
-    // Students cannot see a draft.
-    assert_eq!(app.get_json(&format!("/api/v1/exams/{id}")).await.0, 404);
+    // Students cannot see a draft: there is nothing to join yet, and the paper needs a join.
+    let mut ada = app.browser();
+    assert_eq!(ada.join(&app, &id, "Ada Lovelace").await.0, 404);
+    assert_eq!(ada.get_json(&format!("/api/v1/exams/{id}")).await.0, 401);
     let (status, published) = app.post_json(&format!("/api/v1/exams/{id}/publish"), &json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(published["status"], "published");
     live.until(|f| f["exam_id"] == id.as_str() && f["status"] == "published").await;
 
-    // The student's paper carries no key.
-    let r = app.client.get(app.url(&format!("/api/v1/exams/{id}"))).send().await.unwrap();
+    // The student joins with the code; their paper carries no key.
+    let (status, joined) = ada.join(&app, &id, "Ada Lovelace").await;
+    assert_eq!(status, 200, "{joined}");
+    let r = ada.get(&format!("/api/v1/exams/{id}")).await;
     assert_eq!(r.status().as_u16(), 200);
     let paper_text = r.text().await.unwrap();
     for leak in ["correct", "source", "quote", "explanation"] {
@@ -101,8 +105,7 @@ async fn teacher_uploads_reviews_publishes_and_sees_a_student_submit() {
         .find(|o| *o != right)
         .unwrap();
     answers.insert(wrong_q.clone(), wrong_option);
-    let (status, result) =
-        app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": "Ada Lovelace", "answers": answers})).await;
+    let (status, result) = ada.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"answers": answers})).await;
     assert_eq!(status, 200, "{result}");
     assert_eq!((result["score"].as_u64(), result["total"].as_u64()), (Some(7), Some(8)));
     assert_eq!(result["percent"], 87.5);
@@ -118,8 +121,11 @@ async fn teacher_uploads_reviews_publishes_and_sees_a_student_submit() {
     assert!(sub.get("student").is_none() && sub.get("score").is_none(), "{sub}");
     assert_eq!(sub["attempt"], 1);
 
-    // A second attempt never overwrites the first.
-    let (_, second) = app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": "ada lovelace ", "answers": {}})).await;
+    // A second attempt never overwrites the first. The same browser joining again with the name
+    // typed differently is still the same student.
+    let (status, again) = ada.join(&app, &id, "ada lovelace ").await;
+    assert_eq!((status, again["student"].as_str()), (200, Some("Ada Lovelace")), "{again}");
+    let (_, second) = ada.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"answers": {}})).await;
     assert_eq!(second["attempt"], 2);
     assert_eq!(second["score"], 0);
     assert_eq!(second["passed"], false);
@@ -145,13 +151,15 @@ async fn a_student_attempt_autosaves_resumes_and_only_the_result_carries_the_key
     let (_, teacher) = app.get_json(&format!("/api/v1/exams/{id}/questions")).await;
     let key = correct_answers(&teacher["questions"]);
 
-    // Not published yet: the attempt is refused before the upgrade.
-    let r = app.client.get(app.url(&format!("/api/v1/exams/{id}/attempt?student=Bo"))).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 404);
+    // Not published yet: nobody can join, so the attempt is refused before the upgrade.
+    let mut bo = app.browser();
+    assert_eq!(bo.join(&app, &id, "Bo").await.0, 404);
+    assert_eq!(bo.try_ws(&format!("/api/v1/exams/{id}/attempt")).await.err(), Some(401));
     app.post_json(&format!("/api/v1/exams/{id}/publish"), &json!({})).await;
 
-    let path = format!("/api/v1/exams/{id}/attempt?student=Grace%20Hopper");
-    let mut ws = app.ws(&path).await;
+    let grace = app.student(&id, "Grace Hopper").await;
+    let path = format!("/api/v1/exams/{id}/attempt");
+    let mut ws = grace.ws(&path).await;
     let first = ws.next_json().await.unwrap();
     assert_eq!(first["type"], "resumed");
     assert_eq!(first["attempt"], 1);
@@ -168,8 +176,8 @@ async fn a_student_attempt_autosaves_resumes_and_only_the_result_carries_the_key
     let before_submit: Vec<String> = ws.seen.clone();
     drop(ws);
 
-    // Coming back (another tab, a reload) resumes with the saved answer.
-    let mut ws = app.ws(&path).await;
+    // Coming back (another tab, a reload: the same browser) resumes with the saved answer.
+    let mut ws = grace.ws(&path).await;
     let resumed = ws.next_json().await.unwrap();
     assert_eq!(resumed["type"], "resumed");
     assert_eq!(resumed["answers"], json!({ q1.clone(): o1 }));
@@ -194,7 +202,7 @@ async fn a_student_attempt_autosaves_resumes_and_only_the_result_carries_the_key
     let (_, subs) = app.get_json(&format!("/api/v1/exams/{id}/submissions")).await;
     assert_eq!(subs.as_array().unwrap().len(), 1);
     assert_eq!(subs[0]["student"], "Grace Hopper");
-    let mut ws = app.ws(&path).await;
+    let mut ws = grace.ws(&path).await;
     let again = ws.next_json().await.unwrap();
     assert_eq!(again["attempt"], 2);
     assert_eq!(again["answers"], json!({}));
@@ -210,8 +218,10 @@ async fn everything_survives_a_restart() {
     let id = created["id"].as_str().unwrap().to_owned();
     app.wait_until_settled(&id).await;
     app.post_json(&format!("/api/v1/exams/{id}/publish"), &json!({})).await;
-    app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": "Alan", "answers": {}})).await;
-    let mut ws = app.ws(&format!("/api/v1/exams/{id}/attempt?student=Kat")).await;
+    let alan = app.student(&id, "Alan").await;
+    assert_eq!(alan.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"answers": {}})).await.0, 200);
+    let mut kat = app.student(&id, "Kat").await;
+    let mut ws = kat.ws(&format!("/api/v1/exams/{id}/attempt")).await;
     ws.next_json().await;
     ws.send_json(&json!({"type": "answer", "question_id": "q1", "option_id": "a"})).await;
     assert_eq!(ws.next_json().await.unwrap()["type"], "saved");
@@ -224,7 +234,15 @@ async fn everything_survives_a_restart() {
     assert_eq!(e["status"], "published");
     assert_eq!(e["question_count"], 3);
     assert_eq!(e["submissions"], 1);
-    let mut ws = app.ws(&format!("/api/v1/exams/{id}/attempt?student=kat")).await;
+    // Kat's browser is still Kat after the restart (the session is in the store), and joining
+    // again from it as "kat" stays the same student.
+    kat.addr = app.addr.clone();
+    let mut ws = kat.ws(&format!("/api/v1/exams/{id}/attempt")).await;
+    assert_eq!(ws.next_json().await.unwrap()["answers"], json!({"q1": "a"}));
+    drop(ws);
+    let (status, again) = kat.join(&app, &id, "kat").await;
+    assert_eq!((status, again["student"].as_str()), (200, Some("Kat")), "{again}");
+    let mut ws = kat.ws(&format!("/api/v1/exams/{id}/attempt")).await;
     assert_eq!(ws.next_json().await.unwrap()["answers"], json!({"q1": "a"}));
     app.stop().await;
 }

@@ -96,8 +96,11 @@ async fn edit_publish_edit_again_and_every_attempt_keeps_its_version() {
     let (status, _) = send(&app, reqwest::Method::PUT, &q("/order"), Some(json!({"order": order[..2]}))).await;
     assert_eq!(status, 422);
 
-    // Students see nothing until the draft is published; then they get exactly the draft.
-    assert_eq!(app.get_json(&q("")).await.0, 404);
+    // Students see nothing until the draft is published (there is nothing to join); then they
+    // get exactly the draft.
+    let mut ada = app.browser();
+    assert_eq!(ada.join(&app, &id, "Ada").await.0, 404);
+    assert_eq!(ada.get_json(&q("")).await.0, 401);
     let (status, published) = app.post_json(&q("/publish"), &json!({})).await;
     assert_eq!((status, published["status"].as_str()), (200, Some("published")));
     assert_eq!(published["question_count"], 4);
@@ -106,7 +109,9 @@ async fn edit_publish_edit_again_and_every_attempt_keeps_its_version() {
     assert_eq!(t["versions"][0]["version"], 1);
     assert_eq!(t["draft"], Value::Null);
     let v1_key = key(&t);
-    let (_, paper) = app.get_json(&q("")).await;
+    let (status, joined) = ada.join(&app, &id, "Ada").await;
+    assert_eq!(status, 200, "{joined}");
+    let (_, paper) = ada.get_json(&q("")).await;
     assert_eq!(paper["version"], 1);
     let paper_ids: Vec<&str> = paper["questions"].as_array().unwrap().iter().map(|q| q["id"].as_str().unwrap()).collect();
     assert_eq!(paper_ids, order.iter().map(String::as_str).collect::<Vec<_>>());
@@ -115,11 +120,12 @@ async fn edit_publish_edit_again_and_every_attempt_keeps_its_version() {
     assert_eq!(app.get_json(&q("/questions")).await.1["versions"].as_array().unwrap().len(), 1);
 
     // Ada submits on version 1, all correct. Kim opens an attempt on version 1 and answers one.
-    let (status, ada) = app.post_json(&q("/submissions"), &json!({"student": "Ada", "answers": v1_key})).await;
-    assert_eq!(status, 200, "{ada}");
-    assert_eq!((ada["score"].as_u64(), ada["total"].as_u64()), (Some(4), Some(4)));
-    let kim_path = q("/attempt?student=Kim");
-    let mut kim = app.ws(&kim_path).await;
+    let (status, report) = ada.post_json(&q("/submissions"), &json!({"answers": v1_key})).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!((report["score"].as_u64(), report["total"].as_u64()), (Some(4), Some(4)));
+    let kim_browser = app.student(&id, "Kim").await;
+    let kim_path = q("/attempt");
+    let mut kim = kim_browser.ws(&kim_path).await;
     let resumed = kim.next_json().await.unwrap();
     assert_eq!((resumed["type"].as_str(), resumed["version"].as_u64()), (Some("resumed"), Some(1)));
     kim.send_json(&json!({"type": "answer", "question_id": mcq_id, "option_id": v1_key[&mcq_id]})).await;
@@ -136,7 +142,7 @@ async fn edit_publish_edit_again_and_every_attempt_keeps_its_version() {
     .await;
     assert_eq!(status, 200, "{t}");
     assert_eq!(t["draft"]["based_on"], 1);
-    let (_, paper) = app.get_json(&q("")).await;
+    let (_, paper) = ada.get_json(&q("")).await;
     assert_eq!(paper["version"], 1);
     assert!(paper.to_string().contains("Which is the third option?"));
     assert!(!paper.to_string().contains("Version two wording?"));
@@ -148,7 +154,7 @@ async fn edit_publish_edit_again_and_every_attempt_keeps_its_version() {
     assert_eq!(published["question_count"], 3);
     let (_, t) = app.get_json(&q("/questions")).await;
     assert_eq!(t["versions"].as_array().unwrap().iter().map(|v| v["version"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2]);
-    let (_, paper) = app.get_json(&q("")).await;
+    let (_, paper) = ada.get_json(&q("")).await;
     assert_eq!(paper["version"], 2);
     assert!(paper.to_string().contains("Version two wording?"));
     // The listing follows the published version.
@@ -156,7 +162,7 @@ async fn edit_publish_edit_again_and_every_attempt_keeps_its_version() {
     assert_eq!(list.as_array().unwrap().iter().find(|e| e["id"] == id.as_str()).unwrap()["question_count"], 3);
 
     // Kim resumes on version 1 (the page loads that paper) and is graded against it.
-    let mut kim = app.ws(&kim_path).await;
+    let mut kim = kim_browser.ws(&kim_path).await;
     let resumed = kim.next_json().await.unwrap();
     assert_eq!(resumed["version"], 1);
     assert_eq!(resumed["answers"][&mcq_id], v1_key[&mcq_id]);
@@ -175,10 +181,12 @@ async fn edit_publish_edit_again_and_every_attempt_keeps_its_version() {
     assert_eq!(app.get_json(&q("/versions/9")).await.0, 404);
 
     // A new attempt starts on version 2.
-    let mut bo = app.ws(&q("/attempt?student=Bo")).await;
-    assert_eq!(bo.next_json().await.unwrap()["version"], 2);
-    drop(bo);
-    let (status, zed) = app.post_json(&q("/submissions"), &json!({"student": "Zed", "answers": {}})).await;
+    let bo = app.student(&id, "Bo").await;
+    let mut bo_ws = bo.ws(&q("/attempt")).await;
+    assert_eq!(bo_ws.next_json().await.unwrap()["version"], 2);
+    drop(bo_ws);
+    let zed = app.student(&id, "Zed").await;
+    let (status, zed) = zed.post_json(&q("/submissions"), &json!({"answers": {}})).await;
     assert_eq!((status, zed["total"].as_u64()), (200, Some(3)));
 
     // Every stored submission keeps its version and the questions its student saw.
@@ -316,7 +324,9 @@ async fn exports_download_with_the_right_types() {
     app.post_json(&format!("/api/v1/exams/{id}/publish"), &json!({})).await;
     assert_eq!(get(format!("/api/v1/exams/{id}/export.gift?version=1")).await.status().as_u16(), 200);
 
-    app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": "=cmd|' /C calc'!A0", "answers": {"q1": "a"}})).await;
+    let student = app.student(id, "=cmd|' /C calc'!A0").await;
+    let (status, _) = student.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"answers": {"q1": "a"}})).await;
+    assert_eq!(status, 200);
     let r = get(format!("/api/v1/exams/{id}/results.csv")).await;
     assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8; header=present");
     assert!(r.headers()["content-disposition"].to_str().unwrap().ends_with(".csv\""));

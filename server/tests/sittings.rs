@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestApp, spawn_app, spawn_with};
+use common::{StudentBrowser, TestApp, spawn_app, spawn_with};
 use serde_json::{Value, json};
 
 /// `n` four-option questions; the key of each is "right <i>", a text no distractor contains.
@@ -38,6 +38,11 @@ async fn settings(app: &TestApp, id: &str, body: Value) {
     assert_eq!(status, 200, "{v}");
 }
 
+/// Submits an attempt with no answers as the student `who`'s browser joined `id` as.
+async fn submit(who: &StudentBrowser, id: &str) -> (u16, Value) {
+    who.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({})).await
+}
+
 async fn wait_for_submissions(app: &TestApp, id: &str, n: usize) -> Vec<Value> {
     for _ in 0..150 {
         let (_, subs) = app.get_json(&format!("/api/v1/exams/{id}/submissions")).await;
@@ -54,7 +59,8 @@ async fn a_five_second_limit_is_submitted_by_the_server_with_no_browser_connecte
     let app = spawn_app().await;
     let id = published(&app, 3).await;
     settings(&app, &id, json!({"time_limit_secs": 5, "grace_secs": 0})).await;
-    let mut ws = app.ws(&format!("/api/v1/exams/{id}/attempt?student=Ada")).await;
+    let ada = app.student(&id, "Ada").await;
+    let mut ws = ada.ws(&format!("/api/v1/exams/{id}/attempt")).await;
     let resumed = ws.until(|v| v["type"] == "resumed").await;
     let deadline = resumed["deadline"].as_str().expect("a timed attempt has a deadline").to_owned();
     assert!(resumed["server_time"].as_str().unwrap() < deadline.as_str());
@@ -67,8 +73,8 @@ async fn a_five_second_limit_is_submitted_by_the_server_with_no_browser_connecte
     assert_eq!(subs[0]["auto_submitted"], true);
     assert_eq!((subs[0]["report"]["score"].as_u64(), subs[0]["report"]["total"].as_u64()), (Some(1), Some(3)));
     assert!(subs[0]["submitted_at"].as_str().unwrap() >= deadline.as_str());
-    // Coming back, the student sees the automatic submission and its result.
-    let (_, status) = app.get_json(&format!("/api/v1/exams/{id}/status?student=ada")).await;
+    // Coming back (the same browser), the student sees the automatic submission and its result.
+    let (_, status) = ada.get_json(&format!("/api/v1/exams/{id}/status")).await;
     assert!(status["in_progress"].is_null(), "{status}");
     assert_eq!(status["results"][0]["auto_submitted"], true);
     assert_eq!(status["results"][0]["score"], 1);
@@ -87,7 +93,8 @@ async fn two_gateways_racing_on_one_store_submit_an_expired_attempt_once() {
     // The second replica starts after publication, so its catalog (rebuilt from the store)
     // knows the exam; both sweep the same attempts every 200 ms.
     let b = spawn_with(s).await;
-    let mut ws = b.ws(&format!("/api/v1/exams/{id}/attempt?student=Grace")).await;
+    let grace = b.student(&id, "Grace").await;
+    let mut ws = grace.ws(&format!("/api/v1/exams/{id}/attempt")).await;
     ws.until(|v| v["type"] == "resumed").await;
     drop(ws);
     let subs = wait_for_submissions(&a, &id, 1).await;
@@ -104,7 +111,8 @@ async fn a_connected_student_gets_the_result_when_time_is_up_and_late_answers_do
     let app = spawn_app().await;
     let id = published(&app, 2).await;
     settings(&app, &id, json!({"time_limit_secs": 2, "grace_secs": 0, "attempts_allowed": 1})).await;
-    let mut ws = app.ws(&format!("/api/v1/exams/{id}/attempt?student=Alan")).await;
+    let alan = app.student(&id, "Alan").await;
+    let mut ws = alan.ws(&format!("/api/v1/exams/{id}/attempt")).await;
     ws.until(|v| v["type"] == "resumed").await;
     ws.send_json(&json!({"type": "answer", "question_id": "q1", "option_id": "a"})).await;
     ws.until(|v| v["type"] == "saved").await;
@@ -112,8 +120,7 @@ async fn a_connected_student_gets_the_result_when_time_is_up_and_late_answers_do
     assert_eq!(result["report"]["auto_submitted"], true);
     assert_eq!(result["report"]["score"], 1);
     // A script posting every answer after the deadline changes nothing.
-    let (status, body) =
-        app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": "Alan", "answers": {"q1": "a", "q2": "a"}})).await;
+    let (status, body) = alan.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"answers": {"q1": "a", "q2": "a"}})).await;
     assert_eq!(status, 409, "{body}");
     let subs = wait_for_submissions(&app, &id, 1).await;
     assert_eq!((subs.len(), subs[0]["answers"].as_object().unwrap().len()), (1, 1));
@@ -124,34 +131,32 @@ async fn the_window_and_the_attempt_limit_refuse_with_reasons() {
     let app = spawn_app().await;
     let id = published(&app, 1).await;
     settings(&app, &id, json!({"opens_at": "2999-01-01T09:00:00+01:00"})).await;
-    let attempt = format!("/api/v1/exams/{id}/attempt?student=Ada");
-    let r = app.client.get(app.url(&attempt)).send().await.unwrap();
+    // A student can join before the window opens, but not start.
+    let ada = app.student(&id, "Ada").await;
+    let attempt = format!("/api/v1/exams/{id}/attempt");
+    let r = ada.get(&attempt).await;
     assert_eq!(r.status(), 409);
     assert!(r.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("opens at 2999-01-01T08:00:00.000Z"));
-    let (_, status) = app.get_json(&format!("/api/v1/exams/{id}/status?student=Ada")).await;
+    let (_, status) = ada.get_json(&format!("/api/v1/exams/{id}/status")).await;
     assert_eq!((status["window"]["state"].as_str(), status["can_start"].as_bool()), (Some("not_yet_open"), Some(false)));
 
     settings(&app, &id, json!({"opens_at": null, "closes_at": "2001-01-01T00:00:00Z"})).await;
-    let (code, body) = app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": "Ada"})).await;
+    let (code, body) = ada.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({})).await;
     assert_eq!(code, 409, "{body}");
     assert!(body["error"].as_str().unwrap().contains("closed"));
 
     settings(&app, &id, json!({"closes_at": null, "attempts_allowed": 1})).await;
-    let submit = |who: &'static str| {
-        let app = &app;
-        let id = id.clone();
-        async move { app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": who})).await }
-    };
-    assert_eq!(submit("Ada").await.0, 200);
-    let (code, body) = submit("Ada").await;
+    let bo = app.student(&id, "Bo").await;
+    assert_eq!(submit(&ada, &id).await.0, 200);
+    let (code, body) = submit(&ada, &id).await;
     assert_eq!(code, 409);
     assert!(body["error"].as_str().unwrap().contains("used all 1 attempt"));
     // An accommodation: Ada may sit twice.
     let (code, o) = put(&app, &format!("/api/v1/exams/{id}/overrides/Ada"), json!({"attempts_allowed": 2})).await;
     assert_eq!(code, 200, "{o}");
-    assert_eq!(submit("ada").await.0, 200);
-    assert_eq!(submit("Bo").await.0, 200);
-    assert_eq!(submit("Bo").await.0, 409);
+    assert_eq!(submit(&ada, &id).await.0, 200);
+    assert_eq!(submit(&bo, &id).await.0, 200);
+    assert_eq!(submit(&bo, &id).await.0, 409);
 }
 
 #[tokio::test]
@@ -172,7 +177,8 @@ async fn settings_errors_name_the_field() {
     assert_eq!(
         s,
         json!({"time_limit_secs": null, "grace_secs": 30, "opens_at": null, "closes_at": null, "attempts_allowed": null,
-        "grade": "highest", "shuffle_questions": false, "shuffle_options": false, "review": {"show": "correct", "when": "immediately"}, "pass_mark": 50})
+        "grade": "highest", "shuffle_questions": false, "shuffle_options": false, "review": {"show": "correct", "when": "immediately"}, "pass_mark": 50,
+        "require_sign_in": false})
     );
 }
 
@@ -181,7 +187,8 @@ async fn extending_a_running_attempt_moves_its_deadline_live() {
     let app = spawn_app().await;
     let id = published(&app, 1).await;
     settings(&app, &id, json!({"time_limit_secs": 600})).await;
-    let mut ws = app.ws(&format!("/api/v1/exams/{id}/attempt?student=Ada")).await;
+    let ada = app.student(&id, "Ada").await;
+    let mut ws = ada.ws(&format!("/api/v1/exams/{id}/attempt")).await;
     let first = ws.until(|v| v["type"] == "resumed").await["deadline"].as_str().unwrap().to_owned();
     let (code, _) = app.post_json(&format!("/api/v1/exams/{id}/attempts/Ada/extend"), &json!({"secs": 300})).await;
     assert_eq!(code, 200);
@@ -203,11 +210,12 @@ async fn shuffles_are_stable_per_attempt_and_differ_across_attempts() {
     let app = spawn_app().await;
     let id = published(&app, 12).await;
     settings(&app, &id, json!({"shuffle_questions": true, "shuffle_options": true})).await;
-    let path = format!("/api/v1/exams/{id}/attempt?student=Ada");
-    let mut ws = app.ws(&path).await;
+    let ada = app.student(&id, "Ada").await;
+    let path = format!("/api/v1/exams/{id}/attempt");
+    let mut ws = ada.ws(&path).await;
     let one = ws.until(|v| v["type"] == "resumed").await;
     drop(ws);
-    let mut again = app.ws(&path).await;
+    let mut again = ada.ws(&path).await;
     let same = again.until(|v| v["type"] == "resumed").await;
     assert_eq!(one["question_order"], same["question_order"]);
     assert_eq!(one["option_order"], same["option_order"]);
@@ -219,18 +227,19 @@ async fn shuffles_are_stable_per_attempt_and_differ_across_attempts() {
     assert_eq!(sorted, all.iter().map(String::as_str).collect::<Vec<_>>());
     again.send_json(&json!({"type": "submit"})).await;
     again.until(|v| v["type"] == "result").await;
-    let mut second = app.ws(&path).await;
+    let mut second = ada.ws(&path).await;
     let next = second.until(|v| v["type"] == "resumed").await;
     assert_eq!(next["attempt"], 2);
     assert_ne!(next["question_order"], one["question_order"]);
 }
 
-/// Every frame and response a student's browser can receive, as text.
-async fn student_sees(app: &TestApp, id: &str, who: &str) -> Vec<String> {
+/// Every frame and response a student's browser can receive, as text (`who` submits over the
+/// socket, a second browser joined as "<name> 2" over HTTP).
+async fn student_sees(app: &TestApp, id: &str, who: &StudentBrowser) -> Vec<String> {
     let mut seen = Vec::new();
-    let (_, paper) = app.get_json(&format!("/api/v1/exams/{id}")).await;
+    let (_, paper) = who.get_json(&format!("/api/v1/exams/{id}")).await;
     seen.push(paper.to_string());
-    let mut ws = app.ws(&format!("/api/v1/exams/{id}/attempt?student={who}")).await;
+    let mut ws = who.ws(&format!("/api/v1/exams/{id}/attempt")).await;
     ws.until(|v| v["type"] == "resumed").await;
     for q in 1..=3 {
         ws.send_json(&json!({"type": "answer", "question_id": format!("q{q}"), "option_id": "a"})).await;
@@ -239,12 +248,12 @@ async fn student_sees(app: &TestApp, id: &str, who: &str) -> Vec<String> {
     ws.send_json(&json!({"type": "submit"})).await;
     ws.until(|v| v["type"] == "result").await;
     seen.extend(ws.seen.clone());
-    let (_, status) = app.get_json(&format!("/api/v1/exams/{id}/status?student={who}")).await;
+    let (_, status) = who.get_json(&format!("/api/v1/exams/{id}/status")).await;
     seen.push(status.to_string());
-    let (_, http) =
-        app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": format!("{who} 2"), "answers": {"q1": "b"}})).await;
+    let other = app.student(id, &format!("{} 2", who.student)).await;
+    let (_, http) = other.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"answers": {"q1": "b"}})).await;
     seen.push(http.to_string());
-    let page = app.client.get(app.url(&format!("/exams/{id}"))).send().await.unwrap().text().await.unwrap();
+    let page = who.get(&format!("/exams/{id}")).await.text().await.unwrap();
     seen.push(page);
     seen
 }
@@ -255,7 +264,8 @@ async fn the_review_policy_holds_in_every_student_facing_frame_and_response() {
     let id = published(&app, 3).await;
     settings(&app, &id, json!({"review": {"show": "answers", "when": "on_release"}})).await;
     let mut live = app.ws("/api/v1/live").await;
-    let before = student_sees(&app, &id, "Ada").await;
+    let ada = app.student(&id, "Ada").await;
+    let before = student_sees(&app, &id, &ada).await;
     for text in &before {
         assert!(!text.contains("\"score\""), "a score before release: {text}");
         assert!(!text.contains("correct"), "a key field before release: {text}");
@@ -264,7 +274,7 @@ async fn the_review_policy_holds_in_every_student_facing_frame_and_response() {
     }
     let (code, _) = app.post_json(&format!("/api/v1/exams/{id}/release"), &json!({})).await;
     assert_eq!(code, 200);
-    let (_, status) = app.get_json(&format!("/api/v1/exams/{id}/status?student=Ada")).await;
+    let (_, status) = ada.get_json(&format!("/api/v1/exams/{id}/status")).await;
     let r = &status["results"][0];
     assert_eq!((r["released"].as_bool(), r["score"].as_u64()), (Some(true), Some(3)));
     assert_eq!(r["results"][0]["chosen_text"], "right 1");
@@ -274,7 +284,7 @@ async fn the_review_policy_holds_in_every_student_facing_frame_and_response() {
     assert!(live.seen.iter().all(|f| !f.contains("right ")), "{:?}", live.seen);
 
     settings(&app, &id, json!({"review": {"show": "correct", "when": "immediately"}})).await;
-    let (_, status) = app.get_json(&format!("/api/v1/exams/{id}/status?student=Ada")).await;
+    let (_, status) = ada.get_json(&format!("/api/v1/exams/{id}/status")).await;
     assert_eq!(status["results"][0]["results"][1]["correct_text"], "right 2");
 }
 
@@ -289,7 +299,8 @@ async fn statistics_of_seeded_submissions() {
         ("S3", json!({"q1": "b", "q2": "a"})),
         ("S4", json!({"q1": "c", "q2": "b"})),
     ] {
-        let (code, _) = app.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"student": who, "answers": answers})).await;
+        let student = app.student(&id, who).await;
+        let (code, _) = student.post_json(&format!("/api/v1/exams/{id}/submissions"), &json!({"answers": answers})).await;
         assert_eq!(code, 200);
     }
     let (code, stats) = app.get_json(&format!("/api/v1/exams/{id}/statistics")).await;

@@ -37,8 +37,9 @@ async fn an_oversize_message_closes_the_socket_and_loses_no_saved_answer() {
     let app = spawn_with(common::settings(dir.path())).await;
     let id = bank_json_upload(&app, &app.client, "Limits.json", 2).await["id"].as_str().unwrap().to_owned();
     app.client.post(app.url(&format!("/api/v1/exams/{id}/publish"))).send().await.unwrap();
-    let path = format!("/api/v1/exams/{id}/attempt?student=Mallory");
-    let mut ws = app.ws_anonymous(&path).await;
+    let mallory = app.student(&id, "Mallory").await;
+    let path = format!("/api/v1/exams/{id}/attempt");
+    let mut ws = mallory.ws(&path).await;
     let resumed = ws.until(|f| f["type"] == "resumed").await;
     let (q, o) = (resumed["question_order"][0].as_str().unwrap().to_owned(), "a");
     ws.send_json(&json!({"type": "answer", "question_id": q, "option_id": o})).await;
@@ -50,7 +51,7 @@ async fn an_oversize_message_closes_the_socket_and_loses_no_saved_answer() {
 
     // The process is fine and the saved answer is there on reconnect.
     assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status().as_u16(), 200);
-    let mut again = app.ws_anonymous(&path).await;
+    let mut again = mallory.ws(&path).await;
     let resumed = again.until(|f| f["type"] == "resumed").await;
     assert_eq!(resumed["answers"][&q], o);
     app.stop().await;
