@@ -55,7 +55,11 @@ pub async fn serve(
         while connections.try_join_next().is_some() {}
         let permit = tokio::select! {
             () = &mut shutdown => break,
-            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            // The semaphore is never closed; if it were, stop accepting rather than panic.
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
         };
         let (stream, addr) = tokio::select! {
             () = &mut shutdown => break,

@@ -20,7 +20,7 @@ pub async fn oidc_button() -> Result<Option<String>, ServerFnError> {
 }
 
 /// The query value `s`, percent-encoded (everything but unreserved characters).
-fn query_value(s: &str) -> String {
+pub(crate) fn query_value(s: &str) -> String {
     s.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()

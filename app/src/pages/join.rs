@@ -38,7 +38,7 @@ pub fn JoinForm(exam: Option<String>, sign_in: bool, needs_sign_in: bool) -> imp
     };
     let sign_in_link = format!(
         "/api/v1/auth/oidc/start?next={}",
-        percent_encoding_lite(exam.as_deref().map(|id| format!("/exams/{id}")).as_deref().unwrap_or("/exams"))
+        super::auth::query_value(exam.as_deref().map(|id| format!("/exams/{id}")).as_deref().unwrap_or("/exams"))
     );
     let row = move |id: &'static str, label: &'static str, hint: &'static str, value: Box<dyn Fn() -> String + Send + Sync>| {
         let err = error_for(id);
@@ -79,14 +79,4 @@ pub fn JoinForm(exam: Option<String>, sign_in: bool, needs_sign_in: bool) -> imp
         </form>
     }
     .into_any()
-}
-
-/// Percent-encodes a local path for a query parameter (`/` and letters stay readable).
-fn percent_encoding_lite(path: &str) -> String {
-    path.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
