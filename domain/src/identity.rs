@@ -184,15 +184,6 @@ impl Identity {
             _ => None,
         }
     }
-
-    /// The exams this identity joined as a student.
-    pub fn joined(&self) -> impl Iterator<Item = &ExamId> {
-        let exams = match self {
-            Identity::Student { exams, .. } => Some(exams.keys()),
-            _ => None,
-        };
-        exams.into_iter().flatten()
-    }
 }
 
 /// An exam's join code: 8 characters of Crockford's base32 (no I, L, O or U, so nothing reads
@@ -366,7 +357,6 @@ mod tests {
         assert_eq!(who.student_in(&a).map(Student::as_str), Some("Ada (2)"));
         assert_eq!(who.student_in(&b), None);
         assert!(who.teacher().is_none());
-        assert_eq!(who.joined().collect::<Vec<_>>(), vec![&a]);
         let v = serde_json::to_value(&who).unwrap();
         assert_eq!(v["role"], "student");
         assert_eq!(v["exams"]["exam-a"], "Ada (2)");

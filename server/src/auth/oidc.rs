@@ -191,7 +191,7 @@ pub struct ProviderHttp {
 }
 
 impl ProviderHttp {
-    pub fn new(https: bool) -> Self {
+    pub fn new(https: bool) -> anyhow::Result<Self> {
         let mut roots = rustls::RootCertStore::empty();
         let found = rustls_native_certs::load_native_certs();
         let (added, _) = roots.add_parsable_certificates(found.certs);
@@ -201,21 +201,14 @@ impl ProviderHttp {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map(|b| b.with_root_certificates(roots).with_no_client_auth())
-            .unwrap_or_else(|e| {
-                // aws-lc-rs supports the default versions; this is not expected to happen.
-                tracing::error!(error = %e, "TLS configuration failed");
-                rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-                    .with_protocol_versions(&[&rustls::version::TLS13])
-                    .expect("TLS 1.3 with aws-lc-rs")
-                    .with_root_certificates(rustls::RootCertStore::empty())
-                    .with_no_client_auth()
-            });
+            .map_err(|e| anyhow::anyhow!("cannot configure TLS for the OIDC provider: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
         let mut tcp = HttpConnector::new();
         tcp.enforce_http(false);
         tcp.set_connect_timeout(Some(PROVIDER_TIMEOUT));
         let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(tcp);
-        ProviderHttp { client: HyperClient::builder(TokioExecutor::new()).build(connector) }
+        Ok(ProviderHttp { client: HyperClient::builder(TokioExecutor::new()).build(connector) })
     }
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ProviderHttpError> {
@@ -272,7 +265,7 @@ impl Oidc {
     pub fn new(settings: OidcSettings, base: &str) -> anyhow::Result<Self> {
         let redirect = RedirectUrl::new(format!("{}{CALLBACK_PATH}", base.trim_end_matches('/')))?;
         IssuerUrl::new(settings.issuer.clone())?;
-        let http = ProviderHttp::new(settings.issuer.starts_with("https://"));
+        let http = ProviderHttp::new(settings.issuer.starts_with("https://"))?;
         Ok(Oidc { settings, redirect, http, discovered: tokio::sync::RwLock::new(None), failed_at: std::sync::Mutex::new(None) })
     }
 
