@@ -48,6 +48,9 @@ impl Announcer {
     /// only that an exam's results changed (teacher pages refetch on it).
     pub fn push(&self, a: &Announcement) {
         let json = match a {
+            // Browsers learn of a deletion when they next load (the deleting teacher's page
+            // moves on by itself); the frame contract stays as it is.
+            Announcement::ExamDeleted { .. } => return,
             Announcement::Submission { exam_id, attempt, submitted_at, .. } => serde_json::to_string(
                 &serde_json::json!({"type": "submission", "exam_id": exam_id, "attempt": attempt, "submitted_at": submitted_at}),
             ),

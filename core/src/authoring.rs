@@ -383,7 +383,7 @@ impl Authoring {
     }
 }
 
-fn new_exam_id() -> Result<ExamId, ServiceError> {
+pub(crate) fn new_exam_id() -> Result<ExamId, ServiceError> {
     ExamId::parse(&uuid::Uuid::now_v7().simple().to_string()).map_err(|e| ServiceError::Conflict(e.to_string()))
 }
 

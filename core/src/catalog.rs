@@ -29,6 +29,9 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct Catalog {
     exams: RwLock<HashMap<ExamId, Entry>>,
+    /// Exams with a tombstone (`deletions/`): announcements about them are ignored, so a late
+    /// or redelivered one cannot bring a deleted exam back.
+    deleted: RwLock<HashSet<ExamId>>,
 }
 
 fn blank(id: ExamId, at: &str) -> Entry {
@@ -61,6 +64,13 @@ impl Catalog {
 
     /// Applies an announcement; `true` when the catalog changed.
     pub fn apply(&self, a: &Announcement) -> bool {
+        if let Announcement::ExamDeleted { exam_id, .. } = a {
+            let fresh = self.deleted.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(exam_id.clone());
+            return self.write().remove(exam_id).is_some() || fresh;
+        }
+        if self.is_deleted(a.exam_id()) {
+            return false;
+        }
         let mut exams = self.write();
         match a {
             Announcement::ExamStatus { exam_id, stage, title, question_count, error, notes, detail, at, .. } => {
@@ -109,7 +119,13 @@ impl Catalog {
                 e.summary.submissions += 1;
                 true
             }
+            Announcement::ExamDeleted { .. } => false,
         }
+    }
+
+    /// The exam has a tombstone.
+    pub fn is_deleted(&self, id: &ExamId) -> bool {
+        self.deleted.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains(id)
     }
 
     /// Status only, without cloning the summary (checked on every saved answer).
@@ -136,6 +152,12 @@ impl Catalog {
     /// can cache them.
     pub async fn rebuild(&self, store: &dyn ObjectStore) -> Result<Vec<QuestionBank>, StoreError> {
         let mut banks = Vec::new();
+        // Tombstones first: whatever a deletion has not removed yet stays out of the catalog.
+        for info in store.list(keys::DELETIONS_PREFIX).await? {
+            if let Some(id) = keys::exam_of_json_key(keys::DELETIONS_PREFIX, &info.key) {
+                self.apply(&Announcement::ExamDeleted { exam_id: id, at: String::new() });
+            }
+        }
         for info in store.list(keys::UPLOADS_PREFIX).await? {
             let Some(id) = keys::exam_of_upload_key(&info.key) else { continue };
             let Some(head) = store.head(&info.key).await? else { continue };
@@ -152,8 +174,9 @@ impl Catalog {
             let Some((bytes, _)) = store.get(&info.key).await? else { continue };
             match QuestionBank::from_json(&bytes, &id, id.as_str()) {
                 Ok(bank) => {
-                    self.apply(&Announcement::ready(&bank, bank.created_at.clone()));
-                    banks.push(bank);
+                    if self.apply(&Announcement::ready(&bank, bank.created_at.clone())) {
+                        banks.push(bank);
+                    }
                 }
                 Err(e) => tracing::error!(key = %info.key, error = %e, "skipping unreadable question bank"),
             }

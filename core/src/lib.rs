@@ -19,6 +19,7 @@
 //! * [`announce`]: applying announcements locally and telling the other replicas.
 //! * [`service`]: [`service::Platform`], the thin facade the gateway calls.
 //! * [`identity`]: teacher accounts, the setup link, access tokens and exam ownership.
+//! * [`lifecycle`]: deleting an exam, erasing a student's data, exam archives.
 //! * [`clock`]: the injected clock (tests move time instead of sleeping).
 //!
 //! Architecture invariant: nothing here knows about HTTP, WebSockets or HTML; the answer key
@@ -34,6 +35,7 @@ pub mod clock;
 pub mod error;
 pub mod generation;
 pub mod identity;
+pub mod lifecycle;
 pub mod notify;
 pub mod pipeline;
 pub mod records;

@@ -68,6 +68,16 @@ impl<K: std::hash::Hash + Eq + Clone, V> Bounded<K, V> {
         self.map.get(k).map(|(v, _)| v.clone())
     }
 
+    fn remove_where(&mut self, f: impl Fn(&K) -> bool) {
+        let gone: Vec<K> = self.map.keys().filter(|k| f(k)).cloned().collect();
+        for k in gone {
+            if let Some((_, n)) = self.map.remove(&k) {
+                self.bytes -= n;
+            }
+        }
+        self.order.retain(|k| self.map.contains_key(k));
+    }
+
     fn insert(&mut self, k: K, v: Arc<V>, size: usize) {
         // Too large to keep (it would evict everything): served, not cached.
         if size > self.limit.bytes / 4 || self.map.contains_key(&k) {
@@ -132,6 +142,12 @@ impl Records {
     pub fn cache_bank(&self, bank: Arc<QuestionBank>) {
         let size = bank_bytes(&bank);
         write(&self.banks).insert(bank.exam_id.clone(), bank, size);
+    }
+
+    /// Drops a deleted exam's bank and versions from the caches.
+    pub fn forget(&self, id: &ExamId) {
+        write(&self.banks).remove_where(|k| k == id);
+        write(&self.versions).remove_where(|(e, _)| e == id);
     }
 
     /// How full the caches are.

@@ -25,6 +25,7 @@ use crate::bus::{EventBus, Group};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::identity::IdentityService;
+use crate::lifecycle::Lifecycle;
 use crate::records::Records;
 use crate::rules::Rules;
 use crate::store::ObjectStore;
@@ -49,6 +50,7 @@ pub struct Platform {
     attempts: Arc<Attempts>,
     rules: Arc<Rules>,
     identity: Arc<IdentityService>,
+    lifecycle: Arc<Lifecycle>,
 }
 
 impl Platform {
@@ -66,8 +68,10 @@ impl Platform {
             identity.access.clone(),
             config.clock.clone(),
         );
-        let attempts = Arc::new(Attempts::new(records.clone(), catalog.clone(), announcer.clone(), rules.clone(), config.clock));
-        Arc::new(Platform { store, records, catalog, announcer, authoring, attempts, rules, identity })
+        let attempts = Arc::new(Attempts::new(records.clone(), catalog.clone(), announcer.clone(), rules.clone(), config.clock.clone()));
+        let lifecycle =
+            Arc::new(Lifecycle::new(records.clone(), catalog.clone(), announcer.clone(), identity.clone(), rules.clone(), config.clock));
+        Arc::new(Platform { store, records, catalog, announcer, authoring, attempts, rules, identity, lifecycle })
     }
 
     /// Subscribes to announcements, rebuilds the catalog from the store, then follows the
@@ -79,10 +83,31 @@ impl Platform {
             self.records.cache_bank(Arc::new(bank));
         }
         tracing::info!(exams = self.catalog.list().len(), "catalog rebuilt from the store");
-        let announcer = self.announcer.clone();
+        let lifecycle = self.lifecycle.clone();
+        // Deletions a restart interrupted are finished in the background: the exams are
+        // already out of the catalog.
+        tokio::spawn({
+            let lifecycle = lifecycle.clone();
+            async move {
+                if let Err(e) = lifecycle.resume().await {
+                    tracing::warn!(error = %e, "could not finish interrupted deletions (retried at the next start)");
+                }
+            }
+        });
+        let (announcer, catalog) = (self.announcer.clone(), self.catalog.clone());
         Ok(tokio::spawn(async move {
             while let Some(d) = stream.next().await {
                 match serde_json::from_slice::<Announcement>(&d.message.payload) {
+                    // News of a deleted exam (a generation that was still running wrote its
+                    // bank late): what it wrote is removed again.
+                    Ok(a) if !matches!(a, Announcement::ExamDeleted { .. }) && catalog.is_deleted(a.exam_id()) => {
+                        let (lifecycle, id) = (lifecycle.clone(), a.exam_id().clone());
+                        tokio::spawn(async move {
+                            if let Err(e) = lifecycle.purge(&id).await {
+                                tracing::warn!(exam.id = %id, error = %e, "could not remove a deleted exam's late objects");
+                            }
+                        });
+                    }
                     Ok(a) => announcer.apply(&a),
                     Err(e) => tracing::warn!(error = %e, "ignoring unreadable announcement"),
                 }
@@ -99,6 +124,11 @@ impl Platform {
     /// The teacher's use-cases on questions and versions.
     pub fn authoring(&self) -> &Authoring {
         &self.authoring
+    }
+
+    /// Deleting exams, erasing students, exam archives.
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
 
     /// Accounts, the setup link, access tokens and exam ownership.

@@ -112,6 +112,11 @@ pub enum Announcement {
         attempt: u32,
         submitted_at: String,
     },
+    /// The owner deleted the exam: every replica forgets it (it is not pushed to browsers).
+    ExamDeleted {
+        exam_id: ExamId,
+        at: String,
+    },
 }
 
 impl Announcement {
@@ -177,7 +182,9 @@ impl Announcement {
 
     pub fn exam_id(&self) -> &ExamId {
         match self {
-            Announcement::ExamStatus { exam_id, .. } | Announcement::Submission { exam_id, .. } => exam_id,
+            Announcement::ExamStatus { exam_id, .. }
+            | Announcement::Submission { exam_id, .. }
+            | Announcement::ExamDeleted { exam_id, .. } => exam_id,
         }
     }
 

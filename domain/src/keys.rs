@@ -21,6 +21,11 @@
 //! | `auth/setup.json` | gateway | the SHA-256 of the one-time setup token while no teacher exists |
 //! | `auth/invites/<sha256>.json`, `auth/invites-used/<sha256>.json` | gateway | an invitation (who, until when); its use, created once |
 //! | `audit/exams/<exam>/<time>-<seq>-<rand>.json`, `audit/teachers/<id>/…` | gateway | one audit event each, never overwritten |
+//! | `join/exams/<exam>.json`, `join/codes/<CODE>.json`, `join/students/<exam>/<key>.json` | gateway | the join code both ways; who joined under which name |
+//! | `deletions/<exam>.json` | gateway | a deleted exam's tombstone ([`crate::records::DeletionRecord`]); kept, so late writes for it are recognised |
+//!
+//! Everything that belongs to one exam is listed once, in [`exam_objects`]: deletion, export
+//! and import all walk that list.
 
 use crate::ids::ExamId;
 
@@ -41,6 +46,9 @@ pub const EMAILS_PREFIX: &str = "auth/emails/";
 pub const TOKENS_PREFIX: &str = "auth/tokens/";
 pub const SESSIONS_PREFIX: &str = "auth/sessions/";
 pub const SETUP_KEY: &str = "auth/setup.json";
+
+pub const DELETIONS_PREFIX: &str = "deletions/";
+pub const AUDIT_EXAMS_PREFIX: &str = "audit/exams/";
 
 pub const JOIN_CODES_PREFIX: &str = "join/codes/";
 pub const JOIN_EXAMS_PREFIX: &str = "join/exams/";
@@ -174,6 +182,58 @@ pub fn version_of_key(exam: &ExamId, key: &str) -> Option<u32> {
     key.strip_prefix(&versions_prefix(exam))?.strip_suffix(".json")?.parse().ok()
 }
 
+pub fn deletion_key(exam: &ExamId) -> String {
+    format!("{DELETIONS_PREFIX}{exam}.json")
+}
+
+/// Objects of one exam: a single key, or every key under a prefix. `name` is where the object
+/// sits in an exam archive (a single key's file name; a prefix's directory, the rest of the
+/// key below it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExamObjects {
+    Single { name: &'static str, key: String },
+    Tree { name: &'static str, prefix: String },
+}
+
+impl ExamObjects {
+    /// Whether an archive carries these objects to another installation. Attempts in
+    /// progress, who may work on the exam, its join records and its audit log belong to this
+    /// installation; deleting an exam removes them too.
+    pub fn portable(&self) -> bool {
+        !matches!(self.name(), "attempts" | "access.json" | "join.json" | "joined" | "audit")
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            ExamObjects::Single { name, .. } | ExamObjects::Tree { name, .. } => name,
+        }
+    }
+}
+
+/// Everything stored under an exam's id (the join code's own record, `join/codes/<CODE>.json`,
+/// is named by the code, which `join/exams/<exam>.json` holds). The uploaded document comes
+/// first: an exam whose deletion stopped halfway no longer loads as an exam on restart.
+pub fn exam_objects(exam: &ExamId) -> Vec<ExamObjects> {
+    use ExamObjects::{Single, Tree};
+    vec![
+        Tree { name: "document", prefix: format!("{UPLOADS_PREFIX}{exam}/") },
+        Single { name: "question_bank.json", key: bank_key(exam) },
+        Single { name: "failure.json", key: failure_key(exam) },
+        Single { name: "text.json", key: text_key(exam) },
+        Single { name: "draft.json", key: draft_key(exam) },
+        Single { name: "publication.json", key: publication_key(exam) },
+        Tree { name: "versions", prefix: versions_prefix(exam) },
+        Single { name: "settings.json", key: settings_key(exam) },
+        Single { name: "overrides.json", key: overrides_key(exam) },
+        Tree { name: "submissions", prefix: submissions_prefix(exam) },
+        Tree { name: "attempts", prefix: attempts_prefix(exam) },
+        Tree { name: "joined", prefix: format!("{JOIN_STUDENTS_PREFIX}{exam}/") },
+        Tree { name: "audit", prefix: format!("{AUDIT_EXAMS_PREFIX}{exam}/") },
+        Single { name: "join.json", key: exam_code_key(exam) },
+        Single { name: "access.json", key: access_key(exam) },
+    ]
+}
+
 /// `<prefix><exam>.json` → the exam id.
 pub fn exam_of_json_key(prefix: &str, key: &str) -> Option<ExamId> {
     ExamId::parse(key.strip_prefix(prefix)?.strip_suffix(".json")?).ok()
@@ -182,6 +242,43 @@ pub fn exam_of_json_key(prefix: &str, key: &str) -> Option<ExamId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_exam_scoped_key_is_in_exam_objects() {
+        let id = ExamId::parse("e1").unwrap();
+        let objects = exam_objects(&id);
+        let covers = |key: &str| {
+            objects.iter().any(|o| match o {
+                ExamObjects::Single { key: k, .. } => k == key,
+                ExamObjects::Tree { prefix, .. } => key.starts_with(prefix.as_str()),
+            })
+        };
+        for key in [
+            upload_key(&id, "a.pdf"),
+            bank_key(&id),
+            failure_key(&id),
+            text_key(&id),
+            publication_key(&id),
+            draft_key(&id),
+            version_key(&id, 3),
+            attempt_key(&id, "ada"),
+            submission_key(&id, "ada", 1),
+            settings_key(&id),
+            overrides_key(&id),
+            access_key(&id),
+            exam_code_key(&id),
+            joined_student_key(&id, "ada"),
+            format!("{AUDIT_EXAMS_PREFIX}e1/2026-x.json"),
+        ] {
+            assert!(covers(&key), "{key} is not deleted or exported with its exam");
+        }
+        // Another exam whose id starts with this one's is not covered.
+        assert!(!covers(&bank_key(&ExamId::parse("e10").unwrap())));
+        assert!(!covers(&submission_key(&ExamId::parse("e10").unwrap(), "ada", 1)));
+        let names: Vec<&str> = objects.iter().map(ExamObjects::name).collect();
+        let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(names.len(), unique.len(), "archive names must be unique");
+    }
 
     #[test]
     fn file_names_cannot_escape_or_break_keys() {

@@ -9,6 +9,7 @@
 //! | [`SubmissionRecord`] | `submissions/<exam>/<student>/<attempt>.json` | once (`CreateNew`): exactly one per attempt |
 //! | [`SettingsRecord`] | `settings/<exam>.json` | overwritten by the teacher (settings, close, release) |
 //! | [`OverridesRecord`] | `overrides/<exam>.json` | overwritten by the teacher (accommodations, extensions) |
+//! | [`DeletionRecord`] | `deletions/<exam>.json` | when the owner deletes the exam; `done` once everything else is gone |
 
 use std::collections::BTreeMap;
 
@@ -124,4 +125,22 @@ impl OverridesRecord {
     pub fn get(&self, student: &Student) -> Option<&StudentOverride> {
         self.students.get(&student.key()).map(|e| &e.rules)
     }
+}
+
+/// `deletions/<exam>.json`: the exam was deleted. Written before anything is removed and kept
+/// afterwards (it holds no personal data), so a deletion that stopped halfway is finished on
+/// the next start and a question bank written late by a generation still running is removed
+/// rather than bringing the exam back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionRecord {
+    pub exam_id: ExamId,
+    /// The teacher id of who deleted it.
+    pub by: String,
+    pub requested_at: String,
+    /// The join code the exam had: its `join/codes/<CODE>.json` is removed too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_code: Option<String>,
+    /// Every object of the exam is gone.
+    #[serde(default)]
+    pub done: bool,
 }

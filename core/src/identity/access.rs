@@ -36,6 +36,11 @@ impl AccessRules {
         Ok(access)
     }
 
+    /// Drops the cached record (the exam was deleted).
+    pub fn forget(&self, exam: &ExamId) {
+        self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(exam);
+    }
+
     /// Whether `teacher` may see and change `exam`.
     pub async fn allows(&self, teacher: &TeacherId, exam: &ExamId) -> Result<bool, ServiceError> {
         Ok(self.get(exam).await?.is_some_and(|a| a.allows(teacher)))

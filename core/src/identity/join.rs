@@ -90,6 +90,16 @@ impl JoinCodes {
         }
     }
 
+    /// The exam's code if it has one (never makes one).
+    pub async fn current(&self, exam: &ExamId) -> Result<Option<JoinCode>, ServiceError> {
+        Ok(store::get_json::<ExamCode>(self.store.as_ref(), &keys::exam_code_key(exam)).await?.map(|c| c.code))
+    }
+
+    /// Drops the cached code (the exam was deleted).
+    pub fn forget(&self, exam: &ExamId) {
+        self.cache.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(exam);
+    }
+
     /// The exam's code, made on first use (exams from before codes existed get one too).
     pub async fn code_of(&self, exam: &ExamId) -> Result<JoinCode, ServiceError> {
         if let Some(code) = self.cached(exam) {

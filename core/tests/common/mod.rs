@@ -17,7 +17,8 @@ pub struct Fixture {
     pub platform: Arc<Platform>,
     pub clock: ManualClock,
     pub store: Arc<FsStore>,
-    _dir: tempfile::TempDir,
+    pub bus: Arc<InProcessBus>,
+    pub dir: tempfile::TempDir,
 }
 
 pub const START: &str = "2026-12-01T09:00:00Z";
@@ -28,14 +29,18 @@ pub fn owner() -> exam_domain::identity::TeacherId {
 }
 
 pub async fn platform() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
+    platform_in(tempfile::tempdir().unwrap()).await
+}
+
+/// A platform on the store in `dir`: a second one on the same directory is a restart.
+pub async fn platform_in(dir: tempfile::TempDir) -> Fixture {
     let store = Arc::new(FsStore::open(dir.path(), "exams").await.unwrap());
     let bus = Arc::new(InProcessBus::new(64));
     let clock = ManualClock::at(START);
     let generation = Arc::new(Generation::builtin(store.clone(), Extractor::InProcess, Duration::from_secs(10)));
     let platform = Platform::new(
         store.clone(),
-        bus,
+        bus.clone(),
         PlatformConfig {
             announcements_topic: "announcements".into(),
             pass_mark: PassMark::default(),
@@ -44,7 +49,7 @@ pub async fn platform() -> Fixture {
         },
     );
     platform.start().await.unwrap();
-    Fixture { platform, clock, store, _dir: dir }
+    Fixture { platform, clock, store, bus, dir }
 }
 
 /// A bank of `n` four-option questions; the correct answer of each is its first option ("a").
