@@ -69,7 +69,7 @@ if [ "$mode" = test ]; then
     say "installing s3s-fs 0.14.1 (S3-compatible server for tests); takes a few minutes once"
     cargo install s3s-fs --version 0.14.1 --locked --features binary
   fi
-  # server/tests/oidc.rs starts a real OpenID Connect provider (npm oauth2-mock-server, pinned
+  # server/tests/it/oidc.rs starts a real OpenID Connect provider (npm oauth2-mock-server, pinned
   # with its lock file) on loopback.
   if [ ! -d server/tests/oidc/node_modules/oauth2-mock-server ]; then
     say "installing the OIDC test provider's npm packages"

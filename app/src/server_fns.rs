@@ -63,6 +63,7 @@ async fn owned(raw: &str) -> Result<exam_domain::ExamId, ServerFnError> {
 fn err(e: exam_core::service::ServiceError) -> ServerFnError {
     match e {
         exam_core::service::ServiceError::NotFound(_) => refuse(404, e.to_string()),
+        exam_core::service::ServiceError::Forbidden(m) => refuse(403, m),
         other => ServerFnError::new(other.to_string()),
     }
 }
@@ -389,6 +390,16 @@ pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
 pub async fn my_activity() -> Result<Vec<exam_domain::identity::AuditEvent>, ServerFnError> {
     let teacher = teacher()?;
     platform()?.identity().audit.read(exam_core::identity::audit::Scope::Teacher(&teacher.id)).await.map_err(err)
+}
+
+/// Deletes the exam and everything under it (only its creator), then sends the browser to the
+/// dashboard.
+#[server(prefix = "/sfn/teacher")]
+pub async fn delete_exam(id: String) -> Result<(), ServerFnError> {
+    let teacher = teacher()?;
+    platform()?.lifecycle().delete_exam(&teacher.id, &exam_id(&id)?).await.map_err(err)?;
+    leptos_axum::redirect("/teacher?deleted=1");
+    Ok(())
 }
 
 /// Provided by the server: `EXAM_PUBLIC_URL`, if set.

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod lifecycle;
 pub mod serve;
 pub mod settings;
 pub mod sfn_errors;
@@ -197,6 +198,7 @@ fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOption
         .merge(auth::oidc::routes(&settings, leptos.site_addr))
         .merge(api::teacher_routes(settings.max_upload_bytes))
         .merge(api::student_routes())
+        .merge(lifecycle::teacher_routes(settings.max_upload_bytes))
         // Anything else under the API is a JSON 404 (not the HTML "page not found").
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes_with_context(&state, routes, context, shell)

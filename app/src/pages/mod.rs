@@ -3,6 +3,7 @@
 pub mod account;
 pub mod auth;
 pub mod charts;
+pub mod exam_data;
 pub mod home;
 pub mod join;
 pub mod join_code;

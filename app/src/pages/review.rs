@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use super::exam_data::ExamDataCard;
 use super::join_code::JoinCodeCard;
 use super::sharing::SharingCard;
 use super::{StageSteps, StatusPill};
@@ -173,6 +174,7 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
                     </section>
                     {join_code.clone().map(|code| view! { <JoinCodeCard exam_id=id.clone() code published=published.is_some() /> })}
                     <SharingCard exam_id=id.clone() />
+                    <ExamDataCard exam_id=id.clone() title=s.title.clone() submissions=s.submissions />
                     <ol class="questions" id="questions" tabindex="-1" aria-label="Questions">
                         // Keyed by state, not by position: after any change every card is new DOM.
                         // Rebuilding in place would keep what the browser holds for form fields

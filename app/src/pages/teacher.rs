@@ -16,7 +16,9 @@ pub fn TeacherHome() -> impl IntoView {
         <Title text="Teacher · Exams" />
         <main class="page">
             <h1>"Create an exam"</h1>
+            <Deleted />
             <UploadForm />
+            <ImportForm />
             <h2>"Your exams"</h2>
             <Transition fallback=|| view! { <p>"Loading exams…"</p> }>
                 {move || exams.get().map(|r| match r {
@@ -26,6 +28,37 @@ pub fn TeacherHome() -> impl IntoView {
                 })}
             </Transition>
         </main>
+    }
+}
+
+/// After a deletion the dashboard says it happened (the exam is no longer in the list).
+#[component]
+fn Deleted() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || query.read().get("deleted").map(|_| view! { <p class="notice" role="status">"The exam and all its data were deleted."</p> })
+}
+
+/// Import an exam archive (`export.tar.gz` from the exam page of this or another
+/// installation). A plain form: the server answers with the new exam's page, or this page with
+/// the reason next to the field.
+#[component]
+fn ImportForm() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let error = move || query.read().get("import_error");
+    view! {
+        <details class="card import" open=move || error().is_some()>
+            <summary>"Import an exam archive"</summary>
+            <form method="post" action="/api/v1/exams/import" enctype="multipart/form-data">
+                <div class="field">
+                    <label for="archive">"Archive " <span class="optional">"(.tar.gz, from an exam page’s “Download archive”)"</span></label>
+                    <input id="archive" name="file" type="file" accept=".tar.gz,.tgz,application/gzip" required
+                        aria-invalid=move || error().map(|_| "true")
+                        aria-describedby=move || error().map(|_| "archive-error") />
+                    {move || error().map(|e| view! { <p class="field-error" id="archive-error" role="alert">{e}</p> })}
+                </div>
+                <button type="submit">"Import"</button>
+            </form>
+        </details>
     }
 }
 

@@ -1,5 +1,5 @@
 //! Hostile PDFs, written by code (no big binaries in the repository): decompression bombs and
-//! documents with far more text than a lecture. Also used by `server/tests/bad_input.rs`.
+//! documents with far more text than a lecture. Also used by `server/tests/it/bad_input.rs`.
 
 #![allow(dead_code)]
 

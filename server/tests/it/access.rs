@@ -3,7 +3,7 @@
 //! student routes by {anonymous, a student of another exam, the joined student}. Real gateway
 //! on loopback, real sign-in, real joins.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, bank_json_upload, client_with, spawn_app, token_for};
 use leptos::server_fn::ServerFn;
@@ -37,12 +37,15 @@ fn exam_routes() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::GET, "/access", None),
         (Method::GET, "/audit", None),
         (Method::GET, "/join-qr.svg", None),
+        (Method::GET, "/export.tar.gz", None),
+        (Method::DELETE, "/students/Ada", None),
         (Method::POST, "/join-code", None),
         (Method::POST, "/share", Some(json!({"email": common::ADMIN_EMAIL}))),
         (Method::DELETE, "/share/00000000000000000000000000000000", None),
         (Method::DELETE, "/questions/q3", None),
         (Method::DELETE, "/draft", None),
         (Method::POST, "/close", None),
+        (Method::DELETE, "", None),
     ]
 }
 
@@ -121,15 +124,21 @@ async fn every_teacher_route_refuses_anonymous_callers_students_and_other_teache
         let path = format!("/api/v1/exams/{id}{suffix}");
         let (status, text) = call(&owner, &app, method.clone(), &path, body.as_ref()).await;
         // An imported bank has no document to regenerate from (409); everything else works.
-        let expected = if suffix.ends_with("/regenerate") { 409 } else { 200 };
+        let expected = match (suffix, &method) {
+            (s, _) if s.ends_with("/regenerate") => 409,
+            ("", &Method::DELETE) => 204,
+            _ => 200,
+        };
         assert_eq!(status, expected, "owner {method} {path}: {text}");
     }
 
-    // The list: only one's own exams; creating needs a teacher.
+    // The list: only one's own exams (the owner's pass ended by deleting that one); creating
+    // needs a teacher.
+    let kept = bank_json_upload(&app, &owner, "kept.json", 1).await["id"].as_str().unwrap().to_owned();
     let (status, list) = call(&other, &app, Method::GET, "/api/v1/exams", None).await;
     assert_eq!((status, list.as_str()), (200, "[]"));
     let (status, list) = call(&owner, &app, Method::GET, "/api/v1/exams", None).await;
-    assert!(status == 200 && list.contains(&id), "{list}");
+    assert!(status == 200 && list.contains(&kept) && !list.contains(&id), "{list}");
     assert_eq!(call(&anonymous, &app, Method::GET, "/api/v1/exams", None).await.0, 401);
     let (status, list) = call_with(&student.client, &app, Method::GET, "/api/v1/exams", None, Some(&student.cookie)).await;
     assert_eq!(status, 401, "a joined student lists no exams: {list}");
@@ -144,6 +153,8 @@ async fn every_teacher_route_refuses_anonymous_callers_students_and_other_teache
         (Method::DELETE, "/api/v1/tokens/abc"),
         (Method::POST, "/api/v1/invites"),
         (Method::GET, "/api/v1/audit"),
+        (Method::POST, "/api/v1/erasures"),
+        (Method::POST, "/api/v1/exams/import"),
     ] {
         assert_eq!(call(&anonymous, &app, method.clone(), path, Some(&json!({"name": "x"}))).await.0, 401, "{method} {path}");
         let (status, text) =

@@ -1,8 +1,7 @@
 //! Bad input gets a clear error and loses nothing.
 
-mod common;
-#[path = "../../generator/tests/hostile/mod.rs"]
-mod hostile;
+use crate::common;
+use crate::hostile;
 
 use common::{fixture, spawn_app};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! timeout; connections are capped; WebSockets and slow uploads that keep sending still work
 //! (issue 10, item 12).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

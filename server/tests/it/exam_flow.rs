@@ -1,7 +1,7 @@
 //! The whole embedded flow over the HTTP contract and the WebSockets: upload → live stages →
 //! review → publish → take (autosave, resume) → submit → results.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -1,7 +1,7 @@
 //! Signing in and out, the setup link, access tokens, sessions across a restart, cross-site
 //! refusal and the security headers, against the real gateway on loopback.
 
-mod common;
+use crate::common;
 
 use common::{ADMIN_EMAIL, ADMIN_PASSWORD, bank_json_upload, session_cookie, sign_in, spawn_app, spawn_with};
 use serde_json::{Value, json};

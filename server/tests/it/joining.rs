@@ -2,7 +2,7 @@
 //! not a name in the URL. Codes are forgiving when typed, regenerable, rate limited on
 //! failures, shown only to teachers; two browsers with one name are two students.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! on port 0, and a browser played by reqwest that follows no redirect by itself and carries
 //! the gateway's cookie.
 
-mod common;
+use crate::common;
 
 use std::io::BufRead;
 use std::path::Path;

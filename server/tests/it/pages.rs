@@ -4,7 +4,7 @@
 //! review and results pages, where Leptos writes `<title>` and `<textarea>` content without
 //! escaping it itself. Unknown exams are 404 pages; unknown API routes JSON 404s.
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use serde_json::{Value, json};

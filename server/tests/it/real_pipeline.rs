@@ -4,8 +4,8 @@
 //! opt-in switch (s3s-fs has none), and KafkaSource is played by a consumer group on the
 //! uploads topic that POSTs each record to the function as a binary-mode CloudEvent.
 
-mod common;
-mod real;
+use crate::common;
+use crate::real;
 
 use std::time::Duration;
 

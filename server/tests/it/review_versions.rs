@@ -2,7 +2,7 @@
 //! publishes, edits the published exam (a new draft), publishes version 2; submissions and
 //! open attempts keep the version they were started on.
 
-mod common;
+use crate::common;
 
 use common::{fixture, spawn_app};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! the deadline, the window, attempt limits, accommodations, shuffles, the review policy in
 //! every student-facing frame and response, and item statistics.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! WebSockets are bounded: messages no larger than the protocol needs, a number of sockets
 //! per client address, and the places given back when sockets close.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
