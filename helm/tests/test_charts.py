@@ -422,6 +422,16 @@ class GatewayContract(unittest.TestCase):
         with self.assertRaises(helm.HelmError):
             render("gateway", {"auth": {"oidc": {"issuer": "https://x.example", "clientId": "c", "others": "teacher"}}})
 
+    def test_shutdown_fits_in_the_pods_grace_period(self):
+        container = pod_spec(one(render("gateway", {}), "Deployment"))["containers"][0]
+        env = env_of(container)
+        grace = pod_spec(one(render("gateway", {}), "Deployment"))["terminationGracePeriodSeconds"]
+        delay, shutdown_grace = (int(env[name]["value"]) for name in ("EXAM_SHUTDOWN_DELAY_SECS", "EXAM_SHUTDOWN_GRACE_SECS"))
+        self.assertGreater(delay, 0, "readiness drops before the gateway stops accepting")
+        self.assertLess(delay + shutdown_grace, grace)
+        with self.assertRaisesRegex(helm.HelmError, "terminationGracePeriodSeconds"):
+            render("gateway", {"config": {"shutdownDelaySecs": 15, "shutdownGraceSecs": 15}})
+
     def test_several_replicas_and_disruptions_are_safe(self):
         docs = render("gateway", load_yaml(HELM / "gateway/ci/production-values.yaml"), release="exam-gateway")
         deployment, hpa, pdb = one(docs, "Deployment"), one(docs, "HorizontalPodAutoscaler"), one(docs, "PodDisruptionBudget")

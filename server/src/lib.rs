@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod serve;
 pub mod settings;
 pub mod sfn_errors;
+pub mod shutdown;
 pub mod sittings;
 pub mod state;
 pub mod ws;
@@ -43,6 +44,9 @@ pub struct Application {
     platform: Arc<Platform>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     limits: serve::ConnectionLimits,
+    shutdown: shutdown::Shutdown,
+    sockets: Arc<ws_limits::SocketLimits>,
+    shutdown_delay: std::time::Duration,
 }
 
 impl Application {
@@ -121,9 +125,16 @@ impl Application {
                 }
             }
         }));
-        let limits = serve::ConnectionLimits { max_connections: settings.max_connections, read_timeout: settings.read_timeout };
-        let router = router(platform.clone(), Arc::new(settings), leptos, sessions);
-        Ok(Application { listener, router, platform, tasks, limits })
+        let limits = serve::ConnectionLimits {
+            max_connections: settings.max_connections,
+            read_timeout: settings.read_timeout,
+            grace: settings.shutdown_grace,
+        };
+        let shutdown = shutdown::Shutdown::default();
+        let sockets = ws_limits::SocketLimits::new(settings.ws_max_per_client, settings.ws_max_total);
+        let shutdown_delay = settings.shutdown_delay;
+        let router = router(platform.clone(), Arc::new(settings), leptos, sessions, sockets.clone(), shutdown.clone());
+        Ok(Application { listener, router, platform, tasks, limits, shutdown, sockets, shutdown_delay })
     }
 
     pub fn port(&self) -> u16 {
@@ -139,20 +150,50 @@ impl Application {
         self.platform.clone()
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    /// Serves until `signal` resolves, then shuts down gracefully (see [`shutdown`]): readiness
+    /// off for the shutdown delay, then no new connections, sockets closed with 1012, in-flight
+    /// requests finished within the grace period.
+    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
+        let (phase, delay) = (self.shutdown.clone(), self.shutdown_delay);
+        let stop = async move {
+            signal.await;
+            phase.set(shutdown::Phase::Draining);
+            tracing::info!(delay_secs = delay.as_secs(), "draining: /readyz answers 503");
+            tokio::time::sleep(delay).await;
+            phase.set(shutdown::Phase::Stopping);
+            tracing::info!("stopping: no new connections, closing sockets, finishing requests");
+        };
         // The peer address (`ConnectInfo`) is what sign-in failures are counted by (see
         // `auth::limits`); connections are capped and timed (see `serve`).
-        serve::serve(self.listener, self.router, self.limits, shutdown).await?;
+        let grace = self.limits.grace;
+        serve::serve(self.listener, self.router, self.limits, stop).await?;
+        // The sockets were told to close; let their close frames go out.
+        let grace = tokio::time::Instant::now() + grace;
+        while self.sockets.open() > 0 && tokio::time::Instant::now() < grace {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         for t in self.tasks {
             t.abort();
         }
+        tracing::info!(sockets_left = self.sockets.open(), "stopped");
         Ok(())
+    }
+
+    /// Where the gateway is in its shutdown (tests watch it).
+    pub fn shutdown(&self) -> shutdown::Shutdown {
+        self.shutdown.clone()
     }
 }
 
-fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOptions, sessions: auth::sessions::StoreSessions) -> Router {
+fn router(
+    platform: Arc<Platform>,
+    settings: Arc<Settings>,
+    leptos: LeptosOptions,
+    sessions: auth::sessions::StoreSessions,
+    sockets: Arc<ws_limits::SocketLimits>,
+    shutdown: shutdown::Shutdown,
+) -> Router {
     let limit = app::server_fns::UploadLimitContext(settings.max_upload_bytes);
     let public_url = app::server_fns::PublicUrl(settings.auth.public_url.clone());
     let oidc_login = app::pages::auth::OidcLogin(settings.auth.oidc.as_ref().map(|o| o.button.clone()));
@@ -162,7 +203,8 @@ fn router(platform: Arc<Platform>, settings: Arc<Settings>, leptos: LeptosOption
         leptos: leptos.clone(),
         limiter: Arc::new(auth::limits::FailureLimiter::default()),
         join_limiter: Arc::new(auth::limits::FailureLimiter::new(std::time::Duration::from_secs(15 * 60), 30, 200)),
-        sockets: ws_limits::SocketLimits::new(settings.ws_max_per_client, settings.ws_max_total),
+        sockets,
+        shutdown,
     };
     let routes = generate_route_list(app::App);
     let context = move || {
@@ -248,6 +290,9 @@ async fn api_not_found(uri: axum::http::Uri) -> error::AppError {
 }
 
 async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> axum::response::Response {
+    if s.shutdown.phase() != shutdown::Phase::Serving {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
     match s.platform.check().await {
         Ok(()) => "ready".into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e).into_response(),

@@ -35,11 +35,13 @@ pub struct ConnectionLimits {
     /// Longest wait for a request's complete headers (also: for the first byte of the next
     /// request on an idle connection).
     pub read_timeout: Duration,
+    /// After `shutdown`, how long in-flight requests get before their connections are dropped.
+    pub grace: Duration,
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting, lets
-/// in-flight requests finish and returns (upgraded WebSockets are left to end with the
-/// process, as with `axum::serve`).
+/// in-flight requests finish (for at most `limits.grace`) and returns. Upgraded WebSockets are
+/// not connections here any more: they close themselves (see `shutdown`).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -103,7 +105,15 @@ pub async fn serve(
     }
     drop(listener);
     let _ = stop_tx.send(true);
-    while connections.join_next().await.is_some() {}
+    let finished = tokio::time::timeout(limits.grace, async { while connections.join_next().await.is_some() {} }).await;
+    if finished.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            grace_secs = limits.grace.as_secs(),
+            "requests still running after the grace period are dropped"
+        );
+        connections.abort_all();
+    }
     Ok(())
 }
 

@@ -57,6 +57,12 @@ pub struct Settings {
     /// `EXAM_READ_TIMEOUT_SECS` (default 30): longest wait for a request's headers (and for the
     /// next request on an idle connection) and between two chunks of a request body.
     pub read_timeout: Duration,
+    /// `EXAM_SHUTDOWN_DELAY_SECS` (default 0; the chart sets 5): after SIGTERM, how long
+    /// `/readyz` answers 503 while everything still works, before the gateway stops accepting.
+    pub shutdown_delay: Duration,
+    /// `EXAM_SHUTDOWN_GRACE_SECS` (default 20, under Kubernetes' 30 s grace period): how long
+    /// in-flight requests and closing sockets get once the gateway stops.
+    pub shutdown_grace: Duration,
 }
 
 /// How people sign in (see README, "Identity").
@@ -188,6 +194,8 @@ impl Default for Settings {
             ws_max_total: 10_000,
             max_connections: 16_384,
             read_timeout: Duration::from_secs(30),
+            shutdown_delay: Duration::ZERO,
+            shutdown_grace: Duration::from_secs(20),
         }
     }
 }
@@ -270,6 +278,18 @@ impl Settings {
                 bail!("EXAM_READ_TIMEOUT_SECS must be between 1 and 3600");
             }
             s.read_timeout = Duration::from_secs(secs);
+        }
+        if let Some(secs) = parse::<u64>("EXAM_SHUTDOWN_DELAY_SECS")? {
+            if secs > 600 {
+                bail!("EXAM_SHUTDOWN_DELAY_SECS must be at most 600");
+            }
+            s.shutdown_delay = Duration::from_secs(secs);
+        }
+        if let Some(secs) = parse::<u64>("EXAM_SHUTDOWN_GRACE_SECS")? {
+            if secs > 3600 {
+                bail!("EXAM_SHUTDOWN_GRACE_SECS must be at most 3600");
+            }
+            s.shutdown_grace = Duration::from_secs(secs);
         }
         s.backends = Some(exam_backends::BackendSettings::from_env(s.data_dir.clone(), s.bucket.clone(), s.uploads_topic.clone())?);
         Ok(s)

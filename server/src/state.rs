@@ -22,6 +22,8 @@ pub struct AppState {
     pub join_limiter: Arc<crate::auth::limits::FailureLimiter>,
     /// Open WebSockets per client address and in total.
     pub sockets: Arc<crate::ws_limits::SocketLimits>,
+    /// Serving, draining or stopping (`/readyz`, and every socket closes when stopping).
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -73,8 +73,14 @@ async fn live_session(socket: WebSocket, s: AppState, identity: Identity, mut rx
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut heard = tokio::time::Instant::now();
+    let stop = s.shutdown.stopping();
+    tokio::pin!(stop);
     loop {
         tokio::select! {
+            () = &mut stop => {
+                let _ = tx.send(crate::shutdown::restart_frame()).await;
+                break;
+            }
             frame = rx.recv() => {
                 let text = match frame {
                     Ok(text) if may_see(&s, &identity, &text).await => Utf8Bytes::from(text.as_ref()),
@@ -168,8 +174,15 @@ async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: AttemptS
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     check.tick().await;
     let (mut heard, mut pinged) = (tokio::time::Instant::now(), tokio::time::Instant::now());
+    // Answers are stored as they arrive: closing for a restart loses nothing, the page resumes.
+    let stop = s.shutdown.stopping();
+    tokio::pin!(stop);
     loop {
         let reply = tokio::select! {
+            () = &mut stop => {
+                let _ = socket.send(crate::shutdown::restart_frame()).await;
+                break;
+            }
             msg = socket.next() => {
                 let text = match msg {
                     Some(Ok(Message::Text(t))) => t,

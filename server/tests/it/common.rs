@@ -179,6 +179,21 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Sends the shutdown signal (as SIGTERM would) without waiting for the gateway to stop.
+    pub fn signal_stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits until the gateway has stopped, at most `limit`; whether it did.
+    pub async fn stopped_within(&mut self, limit: Duration) -> bool {
+        match self.handle.take() {
+            Some(h) => tokio::time::timeout(limit, h).await.is_ok(),
+            None => true,
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -359,6 +374,19 @@ impl Ws {
                 _ => {}
             }
         }
+    }
+
+    /// The close frame's code, skipping anything else, within `limit` (`None`: no close frame).
+    pub async fn close_code(&mut self, limit: Duration) -> Option<u16> {
+        let wait = async {
+            while let Some(Ok(msg)) = self.inner.next().await {
+                if let Message::Close(frame) = msg {
+                    return frame.map(|f| u16::from(f.code));
+                }
+            }
+            None
+        };
+        tokio::time::timeout(limit, wait).await.ok().flatten()
     }
 
     /// Reads frames until one satisfies `pred`.

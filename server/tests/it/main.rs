@@ -21,5 +21,6 @@ mod oidc;
 mod pages;
 mod real_pipeline;
 mod review_versions;
+mod shutdown;
 mod sittings;
 mod websocket_limits;
