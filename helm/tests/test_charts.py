@@ -432,6 +432,36 @@ class GatewayContract(unittest.TestCase):
         with self.assertRaisesRegex(helm.HelmError, "terminationGracePeriodSeconds"):
             render("gateway", {"config": {"shutdownDelaySecs": 15, "shutdownGraceSecs": 15}})
 
+    def test_network_policy_lets_in_only_the_ingress_and_out_only_dns_store_kafka(self):
+        docs = render("gateway", {})
+        policy = one(docs, "NetworkPolicy")["spec"]
+        deployment = one(docs, "Deployment")
+        self.assertEqual(policy["podSelector"]["matchLabels"], deployment["spec"]["selector"]["matchLabels"])
+        self.assertEqual(sorted(policy["policyTypes"]), ["Egress", "Ingress"])
+        http = policy["ingress"][0]
+        self.assertEqual([p["port"] for p in http["ports"]], ["http"])
+        self.assertEqual([f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for f in http["from"]], ["ingress-nginx"])
+        ports = {p["name"] for p in pod_spec(deployment)["containers"][0]["ports"]}
+        for rule in policy["ingress"]:
+            for p in rule["ports"]:
+                with self.subTest(port=p["port"]):
+                    self.assertIn(p["port"], ports, "a policy port the container does not have")
+        dns, cluster = policy["egress"][0], policy["egress"][1]
+        self.assertEqual({p["port"] for p in dns["ports"]}, {53})
+        self.assertEqual([t["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for t in cluster["to"]], ["exams", "kafka"])
+        self.assertEqual(len(policy["egress"]), 2, "nothing outside the cluster unless egressCIDRs says so")
+        outside = one(render("gateway", {"networkPolicy": {"egressCIDRs": ["203.0.113.0/24"]}}), "NetworkPolicy")["spec"]["egress"][2]
+        self.assertEqual((outside["to"][0]["ipBlock"]["cidr"], outside["ports"][0]["port"]), ("203.0.113.0/24", 443))
+        self.assertEqual(by_kind(render("gateway", {"networkPolicy": {"enabled": False}}), "NetworkPolicy"), [])
+        with self.assertRaises(helm.HelmError):
+            render("gateway", {"networkPolicy": {"egressCIDRs": ["example.org"]}})
+
+        function = one(render("generator", {}), "NetworkPolicy")["spec"]
+        service = one(render("generator", {}), "Service")
+        self.assertEqual(function["podSelector"]["matchLabels"], {"serving.knative.dev/service": service["metadata"]["name"]})
+        sources = [f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for f in function["ingress"][0]["from"]]
+        self.assertEqual(sources, ["knative-serving", "knative-eventing"], "only Knative's activator and the KafkaSource dispatcher call it")
+
     def test_several_replicas_and_disruptions_are_safe(self):
         docs = render("gateway", load_yaml(HELM / "gateway/ci/production-values.yaml"), release="exam-gateway")
         deployment, hpa, pdb = one(docs, "Deployment"), one(docs, "HorizontalPodAutoscaler"), one(docs, "PodDisruptionBudget")
