@@ -600,6 +600,8 @@ class Security(unittest.TestCase):
                             self.assertTrue(sc.get("readOnlyRootFilesystem"))
                             self.assertFalse(sc.get("allowPrivilegeEscalation", True))
                             self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
+                            # Pod Security "restricted" (README: enforce it on the namespace).
+                            self.assertEqual(sc.get("seccompProfile", {}).get("type"), "RuntimeDefault")
 
     def test_credentials_come_only_from_secrets(self):
         for chart in ["gateway", "generator", "platform"]:
