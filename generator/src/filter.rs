@@ -210,6 +210,33 @@ const BACK_REFERENCES: &[&str] = &[
     "moreover",
     "accordingly",
     "finally",
+    "however",
+    "looking",
+    "another",
+    "just",
+];
+
+/// Man-page section headings, which the text runs into the first sentence of the section
+/// ("AUTHORS groff was written by …").
+const MAN_HEADINGS: &[&str] = &[
+    "NAME",
+    "SYNOPSIS",
+    "DESCRIPTION",
+    "OPTIONS",
+    "AUTHORS",
+    "AUTHOR",
+    "BUGS",
+    "FILES",
+    "ENVIRONMENT",
+    "EXAMPLES",
+    "DIAGNOSTICS",
+    "NOTES",
+    "HISTORY",
+    "COPYRIGHT",
+    "LIMITATIONS",
+    "WARNINGS",
+    "USAGE",
+    "CAVEATS",
 ];
 
 /// Verbs an instruction starts with ("Create font description files …", "Use blank lines …"):
@@ -256,6 +283,30 @@ const IMPERATIVES: &[&str] = &[
     "stop",
     "give",
     "wrap",
+    "please",
+    // Man-page option entries: "Output version information of groff …", "Preprocess with …".
+    "output",
+    "preprocess",
+    "send",
+    "pass",
+    "search",
+    "include",
+    "process",
+    "suppress",
+    "ignore",
+    "force",
+    "prepend",
+    "load",
+    "expand",
+    "treat",
+    "emulate",
+    "interpret",
+    "report",
+    "execute",
+    "exit",
+    "save",
+    "store",
+    "mark",
 ];
 
 /// Words no finite clause in a technical text goes without: auxiliaries and modals. Other
@@ -296,10 +347,84 @@ fn needs_context(s: &str, lower: &str) -> bool {
         "look into pep",
         ", see ",
         "as you can see",
+        // Where to read more, not what the subject is: "Details … can be found in the file
+        // README", "You can browse it interactively with “info groff”".
+        "can be found in",
+        "readme",
+        "mailing list",
+        "bug report",
+        "web site",
+        "home page",
+        // Points back at what was said: "slightly more complex than that", "shown anyway".
+        "than that",
+        "like that",
+        " anyway",
     ]
     .iter()
     .any(|m| lower.contains(m))
     {
+        return true;
+    }
+    // Openers that continue or restate the sentence before ("More exactly, if it is set …",
+    // "In other words, …"), and man-page entries that need the entry's name ("If set, bash
+    // matches …").
+    if [
+        "more exactly",
+        "in other words",
+        "in fact",
+        "in this case",
+        "in that case",
+        "in both cases",
+        "that is,",
+        "the other ",
+        "if set ",
+        "if set,",
+        "if unset",
+        "when set",
+        "if enabled",
+        "if not set",
+        "as a result",
+        "on the other hand",
+    ]
+    .iter()
+    .any(|m| lower.starts_with(m))
+    {
+        return true;
+    }
+    // A pronoun before anything it could stand for ("If it is set to …", "When they are …"),
+    // a demonstrative inside the sentence ("Setting this option implies …", "match one of
+    // these patterns"), or a one-letter name from an example ("the file f is closed").
+    let plain: Vec<String> = words.iter().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect();
+    if plain.iter().take(4).any(|w| ["it", "they", "them", "its", "their"].contains(&w.as_str())) {
+        return true;
+    }
+    for (i, w) in plain.iter().enumerate().skip(1) {
+        let next = plain.get(i + 1).map_or("", String::as_str);
+        let noun_next = next.len() > 2 && !crate::text::is_stop(next);
+        if ["this", "these", "those"].contains(&w.as_str()) && noun_next && !["way", "reason", "purpose"].contains(&next) {
+            return true;
+        }
+        // "this should be sufficient", "such an object", "I first have to tell you": a
+        // pronoun for what came before, a back reference, the author speaking.
+        if (w == "this" && (AUXILIARIES.contains(&next) || next == "is"))
+            || (w == "such" && ["a", "an"].contains(&next))
+            || words[i].trim_matches(|c: char| !c.is_alphanumeric()) == "I"
+        {
+            return true;
+        }
+    }
+    if words.windows(2).any(|p| {
+        let w = p[1].trim_end_matches([',', '.', ';', ')']);
+        w.len() == 1 && w.chars().all(|c| c.is_ascii_lowercase()) && w != "a" && p[0].chars().all(char::is_alphabetic)
+    }) {
+        return true;
+    }
+    if words.first().is_some_and(|w| MAN_HEADINGS.contains(w)) || s.contains('@') || s.contains('〈') {
+        return true;
+    }
+    // A determiner before punctuation is text the PDF lost ("the, operator" for "the ,,
+    // operator").
+    if [" the, ", " a, ", " an, ", " the. ", " the; "].iter().any(|m| lower.contains(m)) {
         return true;
     }
     // A heading run into the text: "BUGS On EBCDIC hosts", "DESCRIPTION The groff program".
@@ -342,7 +467,14 @@ fn has_verb(words: &[&str]) -> bool {
         });
         is(w, AUXILIARIES)
             || (i > 0 && w.len() > 4 && w.ends_with("ed") && !after_determiner)
-            || (i > 0 && w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !after_determiner && prev_noun_like)
+            || (i > 0
+                && i + 1 < clean.len()
+                && w.len() > 3
+                && w.ends_with('s')
+                && !w.ends_with("ss")
+                && !w.eq_ignore_ascii_case("ones")
+                && !after_determiner
+                && prev_noun_like)
     })
 }
 
@@ -481,6 +613,48 @@ mod tests {
             "Consequently, one may use filenames with tildes in assignments to PATH, MAILPATH, and CDPATH.",
         ] {
             assert_eq!(skip_reason(s), Some(Skip::Context), "{s}");
+        }
+    }
+
+    /// The second review's unusable sentences (`quality/REVIEW.md`), as the corpus has them.
+    #[test]
+    fn sentences_that_point_back_restate_or_lead_elsewhere_are_skipped() {
+        for s in [
+            // groff(1): a pronoun for the option named before, a discourse opener, pointers.
+            "More exactly, if it is set to prefix xxx then groff as a wrapper program internally calls xxxtroff instead of troff.",
+            "You can browse it interactively with “info groff”.",
+            "Setting this option implies groff’s command-line option -k (this is, groff actually always calls preconv).",
+            "Details on repository access and much more can be found in the file README at the top directory of the groff source package.",
+            "The other man pages can be shown anyway by adding the section number as argument before the man page name.",
+            "Combined with the many existing free conversion tools this should be sufficient to convert a troff document into virtually any existing data format.",
+            "Please refer to preconv’s manual page for its behaviour if no -K (or -D) option is specified.",
+            "Output version information of groff and of all programs that are run by it; that is, the given command line is parsed in the usual way, passing -v to all subprograms.",
+            "AUTHORS groff was written by James Clark 〈jjc@jclark.com〉.",
+            // groff(1), ENVIRONMENT: an entry's description without its variable, and no verb.
+            "A list of directories in which to search for the devname directory in addition to the default ones.",
+            // bash(1): an option's entry without the option; text the PDF lost (",," operator).
+            "If set, bash matches patterns in a case-insensitive fashion when performing matching while executing case or [[ conditional commands.",
+            "The ˆ operator converts lowercase letters matching pattern to uppercase; the, operator converts matching uppercase letters to lowercase.",
+            // The Python tutorial: restating, the author speaking, a name from an unseen example.
+            "In other words, the names of positional-only parameters can be used in **kwds without ambiguity.",
+            "In fact, it is slightly more complex than that; the method resolution order changes dynamically to support cooperative calls to super().",
+            "Before introducing classes, I first have to tell you something about Python’s scope rules.",
+            "We say such an object is iterable, that is, suitable as a target for functions and constructs that expect something from which they can obtain successive items until the supply is exhausted.",
+            "Another place pass can be used is as a place-holder for a function or conditional body when you are working on new code, allowing you to keep thinking at a more abstract level.",
+            "After the statement is executed, the file f is always closed, even if a problem was encountered while processing the lines.",
+        ] {
+            assert_eq!(skip_reason(s), Some(Skip::Context), "{s}");
+        }
+        // The same documents' plain statements stay.
+        for s in [
+            "The grog(1) program can be used for guessing the correct groff command line to format a file.",
+            "Macro packages can be included by option -m.",
+            "A try statement may have more than one except clause, to specify handlers for different exceptions.",
+            "The except clause may specify a variable after the exception name.",
+            "If a finally clause is present, the finally clause will execute as the last task before the try statement completes.",
+            "When matching a pathname, the slash character must always be matched explicitly by a slash in the pattern.",
+        ] {
+            assert_eq!(skip_reason(s), None, "{s}");
         }
     }
 

@@ -210,7 +210,6 @@ pub(crate) enum Ending {
     Ly,
     Ing,
     Ed,
-    AbstractNoun,
     Plural,
     Other,
 }
@@ -226,7 +225,7 @@ impl Kind {
             Kind::Year | Kind::Person | Kind::Percent => 3.0,
             Kind::Acronym | Kind::Org | Kind::Surname | Kind::Decade => 2.5,
             Kind::Number | Kind::Proper => 2.0,
-            Kind::Word(Ending::Other | Ending::AbstractNoun | Ending::Plural) => 1.0,
+            Kind::Word(Ending::Other | Ending::Plural) => 1.0,
             Kind::Word(_) => 0.6,
             Kind::Code(CodeClass::Error) => 2.5,
             Kind::Code(CodeClass::Call | CodeClass::Camel) => 2.0,
@@ -750,8 +749,6 @@ fn ending(lower: &str) -> Ending {
         Ending::Ing
     } else if lower.ends_with("ed") {
         Ending::Ed
-    } else if ["tion", "sion", "ment", "ness", "ity", "ance", "ence", "ism"].iter().any(|e| lower.ends_with(e)) {
-        Ending::AbstractNoun
     } else if lower.ends_with('s') && !["ss", "us", "is"].iter().any(|e| lower.ends_with(e)) {
         Ending::Plural
     } else {
@@ -860,6 +857,9 @@ pub(crate) fn terms(sentence: &str, known: &HashSet<String>) -> Vec<Term> {
                     && !ORG_HEADS.contains(&last_lower.as_str())
                     && !PLACE_STARTS.contains(&lowers[0].as_str())
                     && lowers.iter().all(|l| !CONNECTORS.contains(&l.as_str()) || NAME_PARTICLES.contains(&l.as_str()))
+                    // "Release Derived", "Year Owner", "Electronic Numerical Integrator": a
+                    // heading's or a thing's words, not a name ("Tommy Flowers", "Alan Turing").
+                    && !lowers.iter().all(|l| crate::english::is_word(strip_possessive(l)))
                 {
                     Kind::Person
                 } else {
@@ -959,6 +959,19 @@ mod tests {
                 ("followed".into(), Kind::Word(Ending::Ed)),
             ]
         );
+    }
+
+    #[test]
+    fn everyday_words_in_capitals_are_no_persons_name() {
+        // python-license: "Marek Majkowski" was swapped for the heading words "Release Derived".
+        let known = HashSet::new();
+        let kind = |s: &str, name: &str| terms(s, &known).into_iter().find(|t| &s[t.start..t.end] == name).map(|t| t.kind);
+        let s = "The table below lists the Release Derived from each version and the Year Owner of its copyright.";
+        assert_ne!(kind(s, "Release Derived"), Some(Kind::Person));
+        assert_ne!(kind(s, "Year Owner"), Some(Kind::Person));
+        let s = "The file contains Marek Majkowski’ implementation of the algorithm by Dan Bernstein.";
+        assert_eq!(kind(s, "Marek Majkowski"), Some(Kind::Person));
+        assert_eq!(kind(s, "Dan Bernstein"), Some(Kind::Person));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use exam_domain::validate::{SourceText, Validator};
 use exam_domain::{GenerationParams, Question, QuestionKind};
-use exam_generator::{Document, extract_pages, generate};
+use exam_generator::{Document, GenerateError, extract_pages, generate};
 
 fn corpus(name: &str) -> Document {
     let path = format!("{}/../quality/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -22,8 +22,14 @@ const ALL: [&str; 7] = [
     "python-tutorial-errors.pdf",
 ];
 
+/// The questions of `make quality`'s request; none where the document offers nothing to ask
+/// (the licence: every sentence is legal text or a name list).
 fn questions(doc: &Document) -> Vec<Question> {
-    generate(doc, GenerationParams::new(10, 4, 10).unwrap()).expect("questions").questions
+    match generate(doc, GenerationParams::new(10, 4, 10).unwrap()) {
+        Ok(g) => g.questions,
+        Err(GenerateError::NoTestableTerms(_) | GenerateError::NotEnoughText(_)) => Vec::new(),
+        Err(e) => panic!("{e}"),
+    }
 }
 
 #[test]
@@ -207,7 +213,9 @@ fn true_of_questions_have_one_sentence_of_the_document_and_false_ones() {
             }
         }
     }
-    assert!(seen >= 2, "only {seen} \"true of\" questions from the corpus");
+    // "True of X" needs three spare sentences per question; since the stricter sentence filter
+    // only bash(1) has that many.
+    assert!(seen >= 1, "no \"true of\" question from the corpus");
 }
 
 #[test]
@@ -224,4 +232,41 @@ fn no_question_needs_the_sentence_before_or_asks_for_the_same_term_twice() {
             }
         }
     }
+}
+
+/// The patterns the second review found unusable (`quality/REVIEW.md`), on the documents they
+/// came from: each is rejected now, while the documents still give questions.
+#[test]
+fn the_reviewed_failures_do_not_come_back() {
+    let bash = questions(&corpus("bash-manpage.pdf"));
+    assert_eq!(bash.len(), 20);
+    for q in &bash {
+        assert_ne!(q.question, "What is the default value?", "a definition without its subject");
+        assert!(!q.question.contains("exit builtin") && !q.question.contains("job jobspec"), "{}", q.question);
+        assert!(!(q.question.contains("double quote in a _____") && q.correct_answer == "double-quoted"), "the stem gives it away");
+    }
+    let groff = questions(&corpus("groff-manpage.pdf"));
+    assert!(groff.len() >= 8, "{} questions from groff(1)", groff.len());
+    for q in &groff {
+        let quote = &q.source.as_ref().unwrap().quote;
+        for bad in ["README", "〈", "More exactly", "browse it", "A list of directories in which", "this option"] {
+            assert!(!quote.contains(bad), "{quote}");
+        }
+        // A verb's blank has verbs as options, not the program gxditview.
+        if q.correct_answer == "prepend" {
+            assert!(q.options.iter().all(|o| o.text != "gxditview" && o.text != "available"), "{:?}", q.options);
+        }
+    }
+    let flow = questions(&corpus("python-tutorial-controlflow.pdf"));
+    for q in &flow {
+        assert!(!q.question.contains("keyword parameters"), "a near-synonym swap leaves it true: {}", q.question);
+    }
+    let errors = questions(&corpus("python-tutorial-errors.pdf"));
+    assert!(errors.len() >= 12, "{} questions from the errors chapter", errors.len());
+    for q in errors.iter().filter(|q| q.kind == QuestionKind::MultipleChoice) {
+        let nouns_with_an_adjective = q.options.iter().any(|o| o.text.ends_with("exceptiongroup"))
+            && q.options.iter().any(|o| o.text.ends_with("optional") || o.text.ends_with("standard"));
+        assert!(!nouns_with_an_adjective, "{:?}", q.options);
+    }
+    assert!(questions(&corpus("python-license.pdf")).is_empty(), "a licence gives nothing to ask");
 }

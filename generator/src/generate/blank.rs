@@ -1,7 +1,8 @@
 //! Fill in the blank: one key term of a sentence blanked, the options other terms of the same
 //! kind from the document, articles agreeing with every option.
 
-use super::analysis::{Analysis, PoolItem, clamp, describe, neighbours, ranked_terms, shares_context, term_rarity};
+use super::analysis::{Analysis, PoolItem, clamp, describe, head_word, neighbours, ranked_terms, shares_context, term_rarity};
+use super::truefalse::in_example;
 use super::{BLANK, Choice, Picks};
 use crate::filter;
 use crate::text::{Ending, Kind};
@@ -16,7 +17,8 @@ pub(super) fn fill_in(a: &Analysis<'_>, rank: &[usize], picks: &mut Picks, wante
         let c = &a.candidates[ci];
         let Some(content) = picks.fresh(ci, c.sentence.text) else { continue };
         for t in ranked_terms(a, c, &picks.used_kinds, true) {
-            if t.kind == Kind::Word(Ending::Ly) || picks.used_answers.contains(&t.key) {
+            // A blank in an example ("(e.g. dataclasses)") asks for the example, not the claim.
+            if t.kind == Kind::Word(Ending::Ly) || picks.used_answers.contains(&t.key) || in_example(c.sentence.text, t.start) {
                 continue;
             }
             let s = c.sentence.text;
@@ -25,7 +27,20 @@ pub(super) fn fill_in(a: &Analysis<'_>, rank: &[usize], picks: &mut Picks, wante
             let article = article_before(s, t.start);
             // A single name goes only with names used in the same place ("Intel released",
             // "Microsoft released"; not "Rome"): the kind alone mixes firms, places and peoples.
-            let same_sort = |item: &PoolItem| t.kind != Kind::Proper || shares_context(c, t, item);
+            // Acronyms and institutions mix firms, labs and protocols ("IBM" with "TCP", "United
+            // States" with "World Wide Web"): they too need a shared place or, for institutions,
+            // the same head word ("Bell Laboratories", "Xerox Laboratories").
+            let same_sort = |item: &PoolItem| match t.kind {
+                Kind::Proper | Kind::Acronym => shares_context(c, t, item),
+                Kind::Org => shares_context(c, t, item) || head_word(&item.key) == head_word(&t.key),
+                // Environment variables with environment variables, not with man-page names:
+                // "GROFF_TMPDIR" with "GROFF_ENCODING", not with "groff_diff".
+                Kind::Code(_) => {
+                    let upper = |x: &str| x.chars().filter(|ch| ch.is_alphabetic()).all(|ch| ch.is_uppercase());
+                    upper(&item.text) == upper(&c.sentence.text[t.start..t.end])
+                }
+                _ => true,
+            };
             let same_article =
                 |item: &PoolItem| same_sort(item) && article.is_none_or(|(_, art)| takes_an(&item.text) == art.eq_ignore_ascii_case("an"));
             let (alts, article_in_options) = match a.alternatives(c, t, n_opts - 1, &same_article) {

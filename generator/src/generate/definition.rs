@@ -71,6 +71,13 @@ fn parse(s: &str) -> Option<Definition> {
     None
 }
 
+/// Whether the definition names its subject: "The default value is …" is about the default
+/// value of something the sentence before named; "The PATH is …" and "A namespace is …" stand
+/// on their own. "The" needs a term specific to the document (not an everyday phrase).
+fn self_contained(def: &Definition, key: &str) -> bool {
+    def.article.as_deref() != Some("The") || key.split(' ').all(|w| crate::english::rarity(w) >= 0.75)
+}
+
 /// The term as the question names it: lower case unless it is a name or an identifier.
 fn term_text(s: &str, (a, b): (usize, usize), sentence_start: bool) -> String {
     let t = &s[a..b];
@@ -107,7 +114,7 @@ pub(super) fn definitions(a: &Analysis<'_>, rank: &[usize], picks: &mut Picks, w
         let Some(content) = picks.fresh(def.ci, s) else { continue };
         let term = term_text(s, def.term, def.article.is_none());
         let key = term.to_lowercase();
-        if picks.used_answers.contains(&key) {
+        if picks.used_answers.contains(&key) || !self_contained(def, &key) {
             continue;
         }
         let article = def.article.as_deref().map(str::to_lowercase);
@@ -192,5 +199,12 @@ mod tests {
         ] {
             assert!(parse(s).is_none(), "{s}");
         }
+        // bash(1), PROMPTING: "The default value is …" of a variable the entry before names.
+        let d = parse("The default value is the string that puts the terminal in standout mode.").unwrap();
+        assert!(!self_contained(&d, "default value"));
+        let d = parse("A namespace is a mapping from names to objects.").unwrap();
+        assert!(self_contained(&d, "namespace"));
+        let d = parse("The docstring is a string literal that documents the function.").unwrap();
+        assert!(self_contained(&d, "docstring"));
     }
 }

@@ -3,11 +3,13 @@
 //! and still reads as English. [`falsify`] also makes the wrong options of the "Which of the
 //! following is true of …?" questions.
 
-use super::analysis::{Analysis, Candidate, PoolItem, clamp, head_word, in_aside, ranked_terms, shares_context};
+use super::analysis::{
+    Analysis, Candidate, DETERMINERS, PoolItem, Pos, Slot, clamp, head_word, in_aside, neighbours, ranked_terms, shares_context, slot,
+};
 use super::blank::{article_before, article_for};
 use super::{Picks, TrueFalse};
 use crate::filter;
-use crate::text::{self, Kind};
+use crate::text::{self, Kind, Term};
 
 /// Whether the byte position `at` of `s` lies in an example ("for example, …", "such as …",
 /// "e.g. …", "like …") rather than in the claim itself.
@@ -39,6 +41,9 @@ const FLIPS: &[(&str, &str)] = &[
     ("immutable", "mutable"),
     ("more", "less"),
     ("first", "last"),
+    ("last", "first"),
+    ("earliest", "latest"),
+    ("will", "will not"),
     ("minimum", "maximum"),
     ("maximum", "minimum"),
     ("inside", "outside"),
@@ -59,12 +64,25 @@ fn flip_in(s: &str) -> Option<(usize, usize, String)> {
         if w == "only" {
             continue;
         }
+        // Not in a relative clause: "… constructs that expect something from which they cannot
+        // obtain successive items" changes a detail of the wording, not the claim.
+        let clause_start = s[..a].rfind([',', ';', '(', ':']).map_or(0, |i| i + 1);
+        let clause = s[clause_start..a].to_lowercase();
+        if [" which ", " that ", " who ", " whom ", " whose "].iter().any(|r| format!(" {clause}").contains(r)) {
+            continue;
+        }
         let prev = k.checked_sub(1).map(|p| s[toks[p].0..toks[p].1].to_lowercase());
         let next: Vec<&str> = toks[k + 1..].iter().take(2).map(|&(x, y)| &s[x..y]).collect();
         // A second negation ("must not be instances, not types") or "cannot also" reads badly.
         let negated = [" not ", "n't ", "n’t ", " never ", " no "].iter().any(|n| s.contains(n));
-        let adverb_next = next.first().is_some_and(|n| ["also", "only", "still", "even", "always"].contains(n));
+        let adverb_next = next
+            .first()
+            .is_some_and(|n| ["also", "only", "still", "even", "always", "typically", "usually", "normally", "generally"].contains(n));
         if (to.contains("not") || to == "never") && (negated || adverb_next) {
+            continue;
+        }
+        // "will" only as a verb's auxiliary ("will execute"), not before a name.
+        if w == "will" && !next.first().is_some_and(|n| n.chars().all(|ch| ch.is_lowercase())) {
             continue;
         }
         if w == "more" {
@@ -128,10 +146,29 @@ pub(super) fn falsify(a: &Analysis<'_>, c: &Candidate<'_>, picks: &Picks) -> Opt
     let s = c.sentence.text;
     let mut terms = ranked_terms(a, c, &picks.used_kinds, false);
     terms.extend(ranked_terms(a, c, &picks.used_kinds, true).into_iter().filter(|t| matches!(t.kind, Kind::Word(_))));
-    let swap = terms.into_iter().filter(|t| !in_example(s, t.start)).find_map(|t| {
+    // A word is swapped only where it is the head of its phrase and a noun ("History
+    // expansions" → "History entries"): a swapped modifier or adjective ("the current terminal
+    // process group" → "the current separate process group") reads as nonsense, not as a
+    // claim.
+    // Nor the head of a compound ("exit status" → "exit builtin", "data attributes" → "data
+    // values"): the new phrase often names something real, and the statement stays true.
+    // The head of a compound or of a modified noun ("exit status", "formal parameters") is
+    // swapped only for a word used before the same next word, not merely after the same
+    // modifier.
+    let compound = |t: &Term| {
+        let (left, _) = neighbours(s, t.start, t.end);
+        left.is_some_and(|l| !text::is_stop(&l) && !DETERMINERS.contains(&l.as_str()))
+    };
+    let head_noun =
+        |t: &Term| !matches!(t.kind, Kind::Word(_)) || (a.pos(&t.key) == Pos::Noun && slot(s, t.start, t.end, false) == Slot::Head);
+    let swap = terms.into_iter().filter(|t| !in_example(s, t.start) && head_noun(t)).find_map(|t| {
         let fits = |item: &PoolItem| {
             !picks.used_swaps.contains(&item.key)
                 && match t.kind {
+                    Kind::Word(_) if compound(t) => {
+                        let (_, right) = neighbours(s, t.start, t.end);
+                        right.is_some_and(|r| r.len() > 2 && !text::is_stop(&r) && item.right.contains(&r))
+                    }
                     Kind::Word(_) | Kind::Proper | Kind::Code(_) | Kind::Acronym => shares_context(c, t, item),
                     Kind::Org => head_word(&item.key) == head_word(&t.key) || shares_context(c, t, item),
                     _ => true,
@@ -227,5 +264,38 @@ mod tests {
         // A flip inside an example or a cross-reference leaves the claim as it was.
         assert!(flip_in("Programs may name their own exceptions (see Classes for more about classes).").is_none());
         assert!(flip_in("Some types are containers, for example lists that can grow.").is_none());
+        // python-tutorial-controlflow: a flip inside a relative clause changes a detail of the
+        // wording ("from which they cannot obtain"); one in the main clause changes the claim.
+        let s = "We say such an object is iterable, that is, suitable as a target for functions and constructs that expect something from which they can obtain successive items until the supply is exhausted.";
+        assert!(flip_in(s).is_none());
+        let s = "Small anonymous functions can be created with the lambda keyword.";
+        assert_eq!(flip_in(s).map(|(x, y, to)| (&s[x..y], to)), Some(("can", "cannot".to_owned())));
+        // python-tutorial-errors: "last" has its opposite too.
+        let s = "The last line of the error message indicates what happened.";
+        assert_eq!(flip_in(s).map(|(x, y, to)| (&s[x..y], to)), Some(("last", "first".to_owned())));
+    }
+
+    fn analysis(texts: &[&'static str]) -> Analysis<'static> {
+        super::super::analysis::analyse(
+            texts.iter().enumerate().map(|(order, &text)| crate::text::Sentence { page: 1, order, text }).collect(),
+        )
+    }
+
+    /// bash(1): "returning its exit status" became "returning its exit builtin", a thing the
+    /// manual names, so no claim at all; the head of a compound is only swapped for a word
+    /// used before the same next word.
+    #[test]
+    fn the_head_of_a_compound_is_not_swapped_for_a_word_after_the_same_modifier() {
+        let a = analysis(&[
+            "If the -x option is supplied, jobs replaces any jobspec found in command or args with the corresponding process group ID, and executes command passing it args, returning its exit status.",
+            "When an interactive login shell exits, or a non-interactive login shell executes the exit builtin command, bash reads and executes commands from the file.",
+            "The return status of a pipeline is the exit status of the last command, unless the pipefail option is enabled.",
+            "If the name is neither a shell function nor a builtin, and contains no slashes, bash searches each element of the PATH for a directory containing an executable file by that name.",
+            "If there were no command substitutions, the command exits with a status of zero.",
+            "If a command is not found, the child process created to execute it returns a status of 127.",
+        ]);
+        let picks = Picks::new(a.candidates.len());
+        let made = falsify(&a, &a.candidates[0], &picks).map(|(f, _, _)| f.apply(a.candidates[0].sentence.text).1);
+        assert_ne!(made, Some(("status".to_owned(), "builtin".to_owned())));
     }
 }
