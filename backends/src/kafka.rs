@@ -67,6 +67,8 @@ pub struct KafkaBus {
     settings: KafkaSettings,
     /// Replaced when it can no longer deliver (see `publish`).
     producer: std::sync::RwLock<FutureProducer>,
+    /// Consumer positions and producer replacements.
+    metrics: exam_core::metrics::CoreMetrics,
 }
 
 fn err(e: impl std::fmt::Display) -> BusError {
@@ -76,7 +78,13 @@ fn err(e: impl std::fmt::Display) -> BusError {
 impl KafkaBus {
     pub fn new(settings: KafkaSettings) -> Result<Self, BusError> {
         let producer = Self::producer(&settings)?;
-        Ok(KafkaBus { settings, producer: std::sync::RwLock::new(producer) })
+        Ok(KafkaBus { settings, producer: std::sync::RwLock::new(producer), metrics: Default::default() })
+    }
+
+    /// Reports consumer positions and producer replacements in `metrics`.
+    pub fn with_metrics(mut self, metrics: exam_core::metrics::CoreMetrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     fn producer(settings: &KafkaSettings) -> Result<FutureProducer, BusError> {
@@ -98,13 +106,17 @@ struct OffsetAck {
     topic: String,
     partition: i32,
     offset: i64,
+    metrics: exam_core::metrics::CoreMetrics,
 }
 
 #[async_trait]
 impl Ack for OffsetAck {
     async fn ack(self: Box<Self>) {
-        if let Err(e) = self.consumer.store_offset(&self.topic, self.partition, self.offset) {
-            tracing::warn!(error = %e, topic = %self.topic, partition = self.partition, offset = self.offset, "could not store offset; the message may be delivered again");
+        match self.consumer.store_offset(&self.topic, self.partition, self.offset) {
+            Ok(()) => self.metrics.consumer_position(&self.topic, self.partition, self.offset),
+            Err(e) => {
+                tracing::warn!(error = %e, topic = %self.topic, partition = self.partition, offset = self.offset, "could not store offset; the message may be delivered again")
+            }
         }
     }
 }
@@ -125,6 +137,7 @@ impl EventBus for KafkaBus {
                 if fatal.is_some() || e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::MessageTimedOut) {
                     tracing::warn!(error = %e, ?fatal, "replacing the Kafka producer");
                     if let Ok(fresh) = Self::producer(&self.settings) {
+                        self.metrics.producer_replaced();
                         *self.producer.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
                     }
                 }
@@ -154,6 +167,7 @@ impl EventBus for KafkaBus {
         let consumer = Arc::new(consumer);
         let (tx, rx) = tokio::sync::mpsc::channel::<Delivery>(16);
         let topic_name = topic.to_owned();
+        let metrics = self.metrics.clone();
         tokio::spawn(async move {
             loop {
                 let received = tokio::select! {
@@ -174,6 +188,7 @@ impl EventBus for KafkaBus {
                                 topic: m.topic().to_owned(),
                                 partition: m.partition(),
                                 offset: m.offset(),
+                                metrics: metrics.clone(),
                             }) as Box<dyn Ack>
                         });
                         Delivery::new(message, ack)

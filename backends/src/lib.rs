@@ -103,6 +103,13 @@ pub struct Backends {
 }
 
 pub async fn connect(s: &BackendSettings) -> anyhow::Result<Backends> {
+    connect_metered(s, &exam_core::metrics::CoreMetrics::default()).await
+}
+
+/// [`connect`], with every store operation and publish recorded in `metrics`
+/// (`exam_core::metrics::MeteredStore`, `MeteredBus`; the Kafka bus also reports consumer
+/// positions and producer replacements).
+pub async fn connect_metered(s: &BackendSettings, metrics: &exam_core::metrics::CoreMetrics) -> anyhow::Result<Backends> {
     let raw: Arc<dyn ObjectStore> = match &s.store {
         StoreSettings::Dir { root, bucket } => {
             Arc::new(FsStore::open(root, bucket).await.with_context(|| format!("cannot open the data directory {}", root.display()))?)
@@ -112,13 +119,15 @@ pub async fn connect(s: &BackendSettings) -> anyhow::Result<Backends> {
             Arc::new(S3Store::connect(s3).await.context("cannot reach the S3 store")?)
         }
     };
+    let raw: Arc<dyn ObjectStore> = Arc::new(exam_core::metrics::MeteredStore::new(raw, metrics.clone()));
     let (bus, in_process_bus): (Arc<dyn EventBus>, bool) = match &s.kafka {
         None => (Arc::new(InProcessBus::default()), true),
         Some(k) => {
             tracing::info!("using the Kafka bus");
-            (Arc::new(KafkaBus::new(k.clone()).context("cannot configure the Kafka client")?), false)
+            (Arc::new(KafkaBus::new(k.clone()).context("cannot configure the Kafka client")?.with_metrics(metrics.clone())), false)
         }
     };
+    let bus: Arc<dyn EventBus> = Arc::new(exam_core::metrics::MeteredBus::new(bus, metrics.clone()));
     let (store, notifier) = if s.notify_uploads {
         let n = Arc::new(NotifyingStore::new(raw, bus.clone(), s.uploads_topic.clone()));
         (n.clone() as Arc<dyn ObjectStore>, Some(n))

@@ -41,6 +41,8 @@ pub struct Attempts {
     /// Per-attempt serialisation of answer merges and submission, striped so memory stays
     /// bounded whatever the number of students.
     locks: Vec<tokio::sync::Mutex<()>>,
+    /// Answers saved and submissions made.
+    metrics: crate::metrics::CoreMetrics,
 }
 
 /// What submitting produced.
@@ -63,7 +65,13 @@ fn seconds_between(from: SystemTime, to: SystemTime) -> i64 {
 impl Attempts {
     pub fn new(records: Arc<Records>, catalog: Arc<Catalog>, announcer: Arc<Announcer>, rules: Arc<Rules>, clock: Arc<dyn Clock>) -> Self {
         let locks = (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect();
-        Attempts { records, catalog, announcer, rules, clock, locks }
+        Attempts { records, catalog, announcer, rules, clock, locks, metrics: crate::metrics::CoreMetrics::default() }
+    }
+
+    /// Counts answers and submissions in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::CoreMetrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     fn lock(&self, exam: &ExamId, student: &Student) -> &tokio::sync::Mutex<()> {
@@ -214,6 +222,12 @@ impl Attempts {
     /// Records one answer durably; returns once it is stored. Refused once the attempt's
     /// deadline + grace has passed, or when the attempt was submitted meanwhile.
     pub async fn save_answer(&self, state: &mut AttemptState, question: QuestionId, option: OptionId) -> Result<(), ServiceError> {
+        let saved = self.save_answer_uncounted(state, question, option).await;
+        self.metrics.answer(saved.is_ok());
+        saved
+    }
+
+    async fn save_answer_uncounted(&self, state: &mut AttemptState, question: QuestionId, option: OptionId) -> Result<(), ServiceError> {
         let version = self.attempt_version(&state.exam_id, state.version).await?;
         Self::check_answer(&version, &question, &option)?;
         let rules = self.rules.get(&state.exam_id).await?;
@@ -276,6 +290,7 @@ impl Attempts {
         };
         self.remove_attempt(state).await;
         if new {
+            self.metrics.submitted(auto);
             tracing::info!(exam.id = %id, attempt = record.attempt, version = record.version, auto, score = record.report.score, total = record.report.total, "submission stored");
             self.announcer.announce(submission_announcement(&record));
         }

@@ -65,6 +65,10 @@ pub trait EventBus: Send + Sync + 'static {
     async fn subscribe(&self, topic: &str, group: Group) -> Result<BoxStream<'static, Delivery>, BusError>;
     /// Readiness: is the broker reachable?
     async fn check(&self) -> Result<(), BusError>;
+    /// Where background publishes count their backlog and retries (`MeteredBus`).
+    fn metrics(&self) -> Option<&crate::metrics::CoreMetrics> {
+        None
+    }
 }
 
 /// Publishes in the background, retrying with backoff (up to 15 s apart) until the broker
@@ -72,6 +76,9 @@ pub trait EventBus: Send + Sync + 'static {
 /// broker outage delays the message without losing it (until the process stops; stored facts
 /// are re-announced at start).
 pub fn publish_in_background(bus: Arc<dyn EventBus>, topic: String, key: String, payload: Bytes) {
+    if let Some(m) = bus.metrics() {
+        m.backlog(true);
+    }
     tokio::spawn(async move {
         let mut backoff = std::time::Duration::from_millis(250);
         loop {
@@ -79,8 +86,14 @@ pub fn publish_in_background(bus: Arc<dyn EventBus>, topic: String, key: String,
                 Ok(()) => break,
                 Err(e) => tracing::warn!(error = %e, %topic, %key, "not published yet; retrying"),
             }
+            if let Some(m) = bus.metrics() {
+                m.background_retry(&topic);
+            }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(std::time::Duration::from_secs(15));
+        }
+        if let Some(m) = bus.metrics() {
+            m.backlog(false);
         }
     });
 }

@@ -143,6 +143,7 @@ impl std::fmt::Debug for GenerationConfig {
 pub struct Generation {
     store: Arc<dyn ObjectStore>,
     config: GenerationConfig,
+    metrics: crate::metrics::CoreMetrics,
 }
 
 impl std::fmt::Debug for Generation {
@@ -153,7 +154,23 @@ impl std::fmt::Debug for Generation {
 
 impl Generation {
     pub fn new(store: Arc<dyn ObjectStore>, config: GenerationConfig) -> Self {
-        Generation { store, config }
+        Generation { store, config, metrics: crate::metrics::CoreMetrics::default() }
+    }
+
+    /// Records extraction times, reader kills and model fallbacks in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::CoreMetrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The metrics this generation records into (the pipeline shares them).
+    pub fn metrics(&self) -> &crate::metrics::CoreMetrics {
+        &self.metrics
+    }
+
+    /// `model` when a language model is asked first, else `builtin` (a metrics label).
+    pub fn generator_label(&self) -> &'static str {
+        if self.config.model.is_some() { "model" } else { "builtin" }
     }
 
     /// The built-in generator only.
@@ -168,6 +185,32 @@ impl Generation {
 
     /// PDF bytes → text per page, within the time budget.
     pub async fn extract(&self, pdf: Bytes) -> Result<Document, ExtractError> {
+        let started = std::time::Instant::now();
+        let result = self.extract_unmetered(pdf).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(ExtractError::NotPdf) => "not_pdf",
+            Err(ExtractError::Encrypted) => "encrypted",
+            Err(ExtractError::NoText) => "no_text",
+            Err(ExtractError::Malformed(_)) => "malformed",
+            Err(ExtractError::Timeout(_)) => "timeout",
+            Err(ExtractError::Crashed(_)) => "crashed",
+            Err(ExtractError::TooLarge(_)) => "too_large",
+        };
+        self.metrics.extraction(outcome, started.elapsed());
+        // The isolated reader is killed past its time budget (or by its CPU limit), and ended
+        // by its memory limit; the other errors are answers it gave.
+        if let Extractor::Isolated(_) = self.config.extractor {
+            match &result {
+                Err(ExtractError::Timeout(_)) => self.metrics.extraction_killed("timeout"),
+                Err(ExtractError::TooLarge(why)) if why.contains("memory") => self.metrics.extraction_killed("memory"),
+                _ => {}
+            }
+        }
+        result
+    }
+
+    async fn extract_unmetered(&self, pdf: Bytes) -> Result<Document, ExtractError> {
         let budget = self.config.extract_budget;
         match &self.config.extractor {
             Extractor::Isolated(cmd) => exam_generator::extract_isolated(cmd, &pdf, budget).await,
@@ -211,10 +254,13 @@ impl Generation {
             tracing::warn!(model = model.name(), %reason, "the language model failed");
             match self.config.fallback {
                 Fallback::None => return Err(GenerationError::Model(reason)),
-                Fallback::Builtin => notes.push(format!(
-                    "The language model ({}) could not be used, so these questions come from the built-in generator. Reason: {reason}",
-                    model.name()
-                )),
+                Fallback::Builtin => {
+                    self.metrics.model_fallback();
+                    notes.push(format!(
+                        "The language model ({}) could not be used, so these questions come from the built-in generator. Reason: {reason}",
+                        model.name()
+                    ));
+                }
             }
         }
         let generated = exam_generator::generate(doc, params)?;

@@ -20,6 +20,8 @@
 //! * [`service`]: [`service::Platform`], the thin facade the gateway calls.
 //! * [`identity`]: teacher accounts, the setup link, access tokens and exam ownership.
 //! * [`lifecycle`]: deleting an exam, erasing a student's data, exam archives.
+//! * [`metrics`]: the Prometheus families the use-cases and adapters record, and the store and
+//!   bus wrappers that time every operation.
 //! * [`clock`]: the injected clock (tests move time instead of sleeping).
 //!
 //! Architecture invariant: nothing here knows about HTTP, WebSockets or HTML; the answer key
@@ -36,6 +38,7 @@ pub mod error;
 pub mod generation;
 pub mod identity;
 pub mod lifecycle;
+pub mod metrics;
 pub mod notify;
 pub mod pipeline;
 pub mod records;

@@ -81,6 +81,10 @@ impl Pipeline {
 
     /// Handles one bucket notification (MinIO's Kafka record value).
     pub async fn handle_notification(&self, payload: &[u8]) -> Result<Vec<Outcome>, PipelineError> {
+        self.handle_counted(payload).await
+    }
+
+    async fn handle_notification_uncounted(&self, payload: &[u8]) -> Result<Vec<Outcome>, PipelineError> {
         let event: S3Notification =
             serde_json::from_slice(payload).map_err(|e| PipelineError::Poison(format!("not an S3 bucket notification: {e}")))?;
         let mut outcomes = Vec::with_capacity(event.records.len());
@@ -93,6 +97,23 @@ impl Pipeline {
             outcomes.push(self.handle_object(&key).await?);
         }
         Ok(outcomes)
+    }
+
+    /// [`Pipeline::handle_notification`], counted in `exam_generation_outcomes_total`.
+    async fn handle_counted(&self, payload: &[u8]) -> Result<Vec<Outcome>, PipelineError> {
+        let result = self.handle_notification_uncounted(payload).await;
+        let generation = &self.config.generation;
+        let (metrics, generator) = (generation.metrics(), generation.generator_label());
+        match &result {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    metrics.outcome(outcome_label(o), generator);
+                }
+            }
+            Err(PipelineError::Poison(_)) => metrics.outcome("poison", generator),
+            Err(PipelineError::Transient(_)) => metrics.outcome("transient", generator),
+        }
+        result
     }
 
     async fn announce(&self, a: &Announcement) -> Result<(), PipelineError> {
@@ -123,7 +144,9 @@ impl Pipeline {
             let params = GenerationParams::parse(info.meta.get(meta::MCQ), info.meta.get(meta::OPTIONS), info.meta.get(meta::TRUE_FALSE));
             let params = match params {
                 Ok(p) => p,
-                Err(e) => return self.fail(&exam_id, &title, format!("The upload's question counts are invalid ({e}).")).await,
+                Err(e) => {
+                    return self.fail(&exam_id, &title, "invalid_params", format!("The upload's question counts are invalid ({e}).")).await;
+                }
             };
 
             self.announce(&stage(&exam_id, Stage::Extracting, &title)).await?;
@@ -131,10 +154,14 @@ impl Pipeline {
                 return Ok(Outcome::Ignored(format!("{key} no longer exists")));
             };
             let generation = &self.config.generation;
+            let (metrics, generator) = (generation.metrics(), generation.generator_label());
+            let begun = std::time::Instant::now();
             let started = std::time::Instant::now();
-            let document = match generation.extract(bytes).await {
+            let extracted = generation.extract(bytes).await;
+            metrics.stage("extract", generator, started.elapsed());
+            let document = match extracted {
                 Ok(d) => d,
-                Err(e) => return self.fail(&exam_id, &title, e.to_string()).await,
+                Err(e) => return self.fail(&exam_id, &title, extract_reason(&e), e.to_string()).await,
             };
             tracing::info!(pages = document.pages.len(), duration_ms = started.elapsed().as_millis() as u64, "text extracted");
             // For regenerating single questions later; without it the PDF is read again then.
@@ -144,9 +171,11 @@ impl Pipeline {
 
             self.announce(&stage(&exam_id, Stage::Generating, &title).with_detail(generation.stage_detail())).await?;
             let started = std::time::Instant::now();
-            let generated = match generation.generate(&document, params).await {
+            let generated = generation.generate(&document, params).await;
+            metrics.stage("generate", generator, started.elapsed());
+            let generated = match generated {
                 Ok(g) => g,
-                Err(e) => return self.fail(&exam_id, &title, e.to_string()).await,
+                Err(e) => return self.fail(&exam_id, &title, generation_reason(&e), e.to_string()).await,
             };
             tracing::info!(
                 generator = %generated.generator,
@@ -173,6 +202,7 @@ impl Pipeline {
                 Err(e) => return Err(e.into()),
             }
             self.announce(&ready(&bank)).await?;
+            metrics.stage("total", generator, begun.elapsed());
             tracing::info!(questions = bank.questions.len(), "question bank written");
             Ok(Outcome::Generated { exam_id, questions: bank.questions.len() })
         }
@@ -194,8 +224,10 @@ impl Pipeline {
         Ok(None)
     }
 
-    async fn fail(&self, exam_id: &ExamId, title: &str, reason: String) -> Result<Outcome, PipelineError> {
+    /// `label`: the reason as a bounded metrics label (`exam_generation_failures_total`).
+    async fn fail(&self, exam_id: &ExamId, title: &str, label: &'static str, reason: String) -> Result<Outcome, PipelineError> {
         tracing::warn!(exam.id = %exam_id, %reason, "generation failed");
+        self.config.generation.metrics().failure(label);
         let record = FailureRecord { exam_id: exam_id.clone(), title: title.to_owned(), reason: reason.clone(), at: crate::now_rfc3339() };
         match store::put_json(self.store.as_ref(), &keys::failure_key(exam_id), &record, PutMode::CreateNew).await {
             Ok(_) | Err(StoreError::AlreadyExists(_)) => {}
@@ -203,6 +235,40 @@ impl Pipeline {
         }
         self.announce(&failed(&record)).await?;
         Ok(Outcome::Failed { exam_id: exam_id.clone(), reason })
+    }
+}
+
+fn outcome_label(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Generated { .. } => "generated",
+        Outcome::Failed { .. } => "failed",
+        Outcome::AlreadyDone { .. } => "already_done",
+        Outcome::Ignored(_) => "ignored",
+    }
+}
+
+fn extract_reason(e: &exam_generator::ExtractError) -> &'static str {
+    use exam_generator::ExtractError as E;
+    match e {
+        E::NotPdf => "not_pdf",
+        E::Encrypted => "encrypted",
+        E::NoText => "no_text",
+        E::Malformed(_) => "malformed",
+        E::Timeout(_) => "extract_timeout",
+        E::Crashed(_) => "extract_crashed",
+        E::TooLarge(_) => "too_large",
+    }
+}
+
+fn generation_reason(e: &crate::generation::GenerationError) -> &'static str {
+    use crate::generation::GenerationError as G;
+    use exam_generator::GenerateError as B;
+    match e {
+        G::Builtin(B::NotEnoughText(_)) => "not_enough_text",
+        G::Builtin(B::NoTestableTerms(_)) => "no_testable_terms",
+        G::Builtin(B::InvalidParams(_)) => "invalid_params",
+        G::Model(_) => "model",
+        G::NothingValid(_) => "nothing_valid",
     }
 }
 

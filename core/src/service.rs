@@ -55,6 +55,16 @@ pub struct Platform {
 
 impl Platform {
     pub fn new(store: Arc<dyn ObjectStore>, bus: Arc<dyn EventBus>, config: PlatformConfig) -> Arc<Self> {
+        Self::with_metrics(store, bus, config, crate::metrics::CoreMetrics::default())
+    }
+
+    /// [`Platform::new`], counting answers and submissions in `metrics`.
+    pub fn with_metrics(
+        store: Arc<dyn ObjectStore>,
+        bus: Arc<dyn EventBus>,
+        config: PlatformConfig,
+        metrics: crate::metrics::CoreMetrics,
+    ) -> Arc<Self> {
         let records = Arc::new(Records::new(store.clone()));
         let catalog = Arc::new(Catalog::default());
         let announcer = Arc::new(Announcer::new(bus, config.announcements_topic, catalog.clone()));
@@ -68,7 +78,9 @@ impl Platform {
             identity.access.clone(),
             config.clock.clone(),
         );
-        let attempts = Arc::new(Attempts::new(records.clone(), catalog.clone(), announcer.clone(), rules.clone(), config.clock.clone()));
+        let attempts = Arc::new(
+            Attempts::new(records.clone(), catalog.clone(), announcer.clone(), rules.clone(), config.clock.clone()).with_metrics(metrics),
+        );
         let lifecycle =
             Arc::new(Lifecycle::new(records.clone(), catalog.clone(), announcer.clone(), identity.clone(), rules.clone(), config.clock));
         Arc::new(Platform { store, records, catalog, announcer, authoring, attempts, rules, identity, lifecycle })
