@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod lifecycle;
+pub mod metrics;
 pub mod serve;
 pub mod settings;
 pub mod sfn_errors;
@@ -47,6 +48,8 @@ pub struct Application {
     shutdown: shutdown::Shutdown,
     sockets: Arc<ws_limits::SocketLimits>,
     shutdown_delay: std::time::Duration,
+    /// The metrics listener's port (`EXAM_METRICS_ADDR`), if any.
+    metrics_port: Option<u16>,
 }
 
 impl Application {
@@ -56,11 +59,15 @@ impl Application {
         let backend_settings = settings.backends.clone().unwrap_or_else(|| {
             BackendSettings::embedded(settings.data_dir.clone(), settings.bucket.clone(), settings.uploads_topic.clone())
         });
-        let backends = exam_backends::connect(&backend_settings).await?;
+        let metrics = metrics::Metrics::new();
+        let backends = exam_backends::connect_metered(&backend_settings, metrics.core()).await?;
         let (store, bus) = (backends.store.clone(), backends.bus.clone());
         let mut tasks = Vec::new();
         // Also needed without the embedded pipeline: teachers regenerate single questions here.
-        let generation = Arc::new(exam_llm::generation(store.clone(), extractor, settings.extract_budget, settings.llm.as_ref())?);
+        let generation = Arc::new(
+            exam_llm::generation(store.clone(), extractor, settings.extract_budget, settings.llm.as_ref())?
+                .with_metrics(metrics.core().clone()),
+        );
 
         if settings.embedded_generator.unwrap_or(backends.in_process_bus) {
             let pipeline = Arc::new(Pipeline::new(
@@ -71,7 +78,7 @@ impl Application {
             tasks.push(spawn_worker(pipeline, bus.clone(), &settings.uploads_topic, settings.generator_concurrency).await?);
         }
 
-        let platform = Platform::new(
+        let platform = Platform::with_metrics(
             store.clone(),
             bus.clone(),
             PlatformConfig {
@@ -80,6 +87,7 @@ impl Application {
                 generation,
                 clock: Arc::new(exam_core::clock::SystemClock),
             },
+            metrics.core().clone(),
         );
         tasks.push(platform.start().await?);
         first_teacher(&platform, &settings).await?;
@@ -100,6 +108,13 @@ impl Application {
 
         let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;
+        let mut metrics_port = None;
+        if let Some(at) = settings.metrics_addr {
+            let l = tokio::net::TcpListener::bind(at).await.with_context(|| format!("cannot listen for metrics on {at}"))?;
+            metrics_port = Some(l.local_addr()?.port());
+            tracing::info!(addr = %l.local_addr()?, "metrics on /metrics");
+            tasks.push(metrics::serve(l, &metrics));
+        }
         let leptos = LeptosOptions::builder()
             .output_name("exam")
             .site_root(settings.site_root.to_string_lossy().into_owned())
@@ -133,12 +148,17 @@ impl Application {
         let shutdown = shutdown::Shutdown::default();
         let sockets = ws_limits::SocketLimits::new(settings.ws_max_per_client, settings.ws_max_total);
         let shutdown_delay = settings.shutdown_delay;
-        let router = router(platform.clone(), Arc::new(settings), leptos, sessions, sockets.clone(), shutdown.clone());
-        Ok(Application { listener, router, platform, tasks, limits, shutdown, sockets, shutdown_delay })
+        let router = router(platform.clone(), Arc::new(settings), leptos, sessions, sockets.clone(), shutdown.clone(), metrics);
+        Ok(Application { listener, router, platform, tasks, limits, shutdown, sockets, shutdown_delay, metrics_port })
     }
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The port `/metrics` is served on (`EXAM_METRICS_ADDR`), `None` without one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// The router, for handler-level tests with `tower::ServiceExt::oneshot`.
@@ -193,6 +213,7 @@ fn router(
     sessions: auth::sessions::StoreSessions,
     sockets: Arc<ws_limits::SocketLimits>,
     shutdown: shutdown::Shutdown,
+    metrics: metrics::Metrics,
 ) -> Router {
     let limit = app::server_fns::UploadLimitContext(settings.max_upload_bytes);
     let public_url = app::server_fns::PublicUrl(settings.auth.public_url.clone());
@@ -205,6 +226,7 @@ fn router(
         join_limiter: Arc::new(auth::limits::FailureLimiter::new(std::time::Duration::from_secs(15 * 60), 30, 200)),
         sockets,
         shutdown,
+        metrics: metrics.clone(),
     };
     let routes = generate_route_list(app::App);
     let context = move || {
@@ -253,6 +275,7 @@ fn router(
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::origin::security_headers))
         .layer(axum::middleware::map_response(sfn_errors::client_errors_are_4xx))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .with_state(state)
 }
 

@@ -14,6 +14,10 @@ use exam_domain::events::{ANNOUNCEMENTS_TOPIC, UPLOADS_TOPIC};
 pub struct Settings {
     /// `LEPTOS_SITE_ADDR` (default `127.0.0.1:3000`); port 0 picks a free port.
     pub addr: SocketAddr,
+    /// `EXAM_METRICS_ADDR` (default: none, no metrics listener): where `/metrics` is served, on
+    /// a listener of its own so the Ingress (which routes to `addr`) never exposes it. The
+    /// chart sets `0.0.0.0:9090`; port 0 picks a free port.
+    pub metrics_addr: Option<SocketAddr>,
     /// `LEPTOS_SITE_ROOT` (default `target/site`): the built front end.
     pub site_root: PathBuf,
     /// `EXAM_DATA_DIR` (default `./data`): the embedded store's directory.
@@ -175,6 +179,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            metrics_addr: None,
             site_root: PathBuf::from("target/site"),
             data_dir: PathBuf::from("data"),
             bucket: "exams".into(),
@@ -217,6 +222,7 @@ impl Settings {
         if let Some(a) = parse("LEPTOS_SITE_ADDR")? {
             s.addr = a;
         }
+        s.metrics_addr = parse("EXAM_METRICS_ADDR")?;
         if let Some(v) = var("LEPTOS_SITE_ROOT") {
             s.site_root = v.into();
         }

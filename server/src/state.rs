@@ -24,6 +24,8 @@ pub struct AppState {
     pub sockets: Arc<crate::ws_limits::SocketLimits>,
     /// Serving, draining or stopping (`/readyz`, and every socket closes when stopping).
     pub shutdown: crate::shutdown::Shutdown,
+    /// Request timings, open sockets and the core's families (`/metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl FromRef<AppState> for LeptosOptions {

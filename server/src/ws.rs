@@ -39,6 +39,7 @@ pub async fn live(
     let permit = s.sockets.acquire(&client)?;
     let rx = s.platform.live();
     Ok(limited(ws).on_upgrade(move |socket| async move {
+        let _open = s.metrics.socket_open(crate::metrics::SocketKind::Live);
         live_session(socket, s, identity, rx).await;
         drop(permit);
     }))
@@ -121,6 +122,7 @@ pub async fn attempt(
     let state = s.platform.attempts().open(&id, student).await?;
     let ws = ws.map_err(|e| AppError::new(e.status(), e.body_text()))?;
     Ok(limited(ws).on_upgrade(move |socket| async move {
+        let _open = s.metrics.socket_open(crate::metrics::SocketKind::Attempt);
         attempt_session(socket, s, state).await;
         drop(permit);
     }))

@@ -24,6 +24,8 @@ pub struct TestApp {
     /// The use-cases of an in-process app (`None` for a separate process).
     pub platform: Option<std::sync::Arc<exam_core::service::Platform>>,
     pub data: PathBuf,
+    /// The metrics listener's port (`Settings::metrics_addr`), if one was asked for.
+    pub metrics_port: Option<u16>,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
@@ -121,6 +123,7 @@ pub async fn spawn_bare(settings: Settings) -> TestApp {
     let app = Application::build(settings, extractor()).await.expect("app builds");
     let addr = format!("127.0.0.1:{}", app.port());
     let platform = app.platform();
+    let metrics_port = app.metrics_port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
         app.run_until_stopped(async move {
@@ -135,6 +138,7 @@ pub async fn spawn_bare(settings: Settings) -> TestApp {
         token: String::new(),
         platform: Some(platform),
         data,
+        metrics_port,
         _dir: None,
         shutdown: Some(tx),
         handle: Some(handle),
@@ -169,6 +173,7 @@ impl TestApp {
             token,
             platform: None,
             data: PathBuf::new(),
+            metrics_port: None,
             _dir: None,
             shutdown: None,
             handle: None,

@@ -17,6 +17,7 @@ mod exam_flow;
 mod identity;
 mod joining;
 mod lifecycle;
+mod metrics;
 mod oidc;
 mod pages;
 mod real_pipeline;
