@@ -18,6 +18,11 @@
 //! a header that strict parsers (cloudevents-sdk's HTTP binding among them) reject with 400 —
 //! which KafkaSource never retries. We only need `ce-specversion` (to know it is a CloudEvent)
 //! and `ce-id` (for logs); the object key is taken from the body.
+//!
+//! [`metered_router`] adds `/metrics` ([`metrics`]) on the same port: a Knative Service has
+//! one container port.
+
+pub mod metrics;
 
 use std::sync::Arc;
 
@@ -47,6 +52,13 @@ pub fn router(state: FnState) -> Router {
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// [`router`] plus `/metrics` (Prometheus text format), every request timed by route.
+pub fn metered_router(state: FnState, metrics: metrics::FnMetrics) -> Router {
+    router(state)
+        .merge(Router::new().route("/metrics", get(metrics::scrape)).with_state(metrics.clone()))
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
 }
 
 async fn readyz(State(s): State<FnState>) -> Response {

@@ -3,7 +3,7 @@
 //! * `generator-fn` / `generator-fn serve`: HTTP on `$PORT` (default 8080) for KafkaSource
 //!   CloudEvents (Knative Service).
 //! * `generator-fn consume`: read the uploads topic directly (clusters without Knative); still
-//!   serves `/healthz` and `/readyz` on `$PORT`.
+//!   serves `/healthz`, `/readyz` and `/metrics` on `$PORT`.
 //! * `generator-fn extract-pdf`: the isolated PDF reader it starts as a child process.
 //!
 //! Configuration: the same `S3_*`, `AWS_*`, `KAFKA_*`, `EXAM_*` variables as the gateway
@@ -19,7 +19,7 @@ use exam_backends::BackendSettings;
 use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
 use exam_domain::events::{ANNOUNCEMENTS_TOPIC, UPLOADS_TOPIC};
 use exam_generator::ExtractCommand;
-use generator_fn::{FnState, router};
+use generator_fn::{FnState, metered_router};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -56,11 +56,13 @@ async fn run(mode: &str) -> anyhow::Result<()> {
     let mut settings = BackendSettings::from_env(env("EXAM_DATA_DIR", "data").into(), env("S3_BUCKET", "exams"), uploads.clone())?;
     // The function never uploads documents, so it never announces uploads.
     settings.notify_uploads = false;
-    let backends = exam_backends::connect(&settings).await?;
+    let metrics = generator_fn::metrics::FnMetrics::new();
+    let backends = exam_backends::connect_metered(&settings, metrics.core()).await?;
     let budget = Duration::from_secs(env("EXAM_EXTRACT_TIMEOUT_SECS", "60").parse().context("EXAM_EXTRACT_TIMEOUT_SECS")?);
     let extractor = Extractor::Isolated(ExtractCommand { program: std::env::current_exe()?, args: vec!["extract-pdf".into()] });
     let llm = exam_llm::LlmSettings::from_env()?;
-    let generation = Arc::new(exam_llm::generation(backends.store.clone(), extractor, budget, llm.as_ref())?);
+    let generation =
+        Arc::new(exam_llm::generation(backends.store.clone(), extractor, budget, llm.as_ref())?.with_metrics(metrics.core().clone()));
     let pipeline = Arc::new(Pipeline::new(
         backends.store.clone(),
         backends.bus.clone(),
@@ -72,7 +74,7 @@ async fn run(mode: &str) -> anyhow::Result<()> {
     let addr: SocketAddr = format!("{}:{}", env("HOST", "0.0.0.0"), env("PORT", "8080")).parse().context("HOST/PORT")?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, mode, "generator function listening");
-    let app = router(FnState { pipeline, store: backends.store, bus: backends.bus });
+    let app = metered_router(FnState { pipeline, store: backends.store, bus: backends.bus }, metrics);
     // In-flight requests finish before the process exits (Knative sends SIGTERM).
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     if let Some(w) = worker {
