@@ -142,7 +142,8 @@ def _to_json_schema(s: dict) -> dict:
 def crd_schemas() -> dict[tuple[str, str], dict]:
     """(apiVersion, kind) -> JSON Schema of the served version, from the vendored CRDs."""
     out = {}
-    for f in sorted(CRDS.glob("*.yaml")):
+    # Vendored verbatim (crds/*.yaml), and written from an upstream schema (crds/written/*.yaml).
+    for f in sorted(CRDS.glob("*.yaml")) + sorted((CRDS / "written").glob("*.yaml")):
         crd = load_yaml(f)
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for v in crd["spec"]["versions"]:
