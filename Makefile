@@ -6,7 +6,7 @@ PORT ?= 3000
 
 ## Build (release) and serve the embedded default on http://127.0.0.1:$(PORT)
 run: build-release
-	LEPTOS_SITE_ADDR=127.0.0.1:$(PORT) LEPTOS_SITE_ROOT=target/site ./target/release/server
+	MALLOC_ARENA_MAX=$${MALLOC_ARENA_MAX:-2} LEPTOS_SITE_ADDR=127.0.0.1:$(PORT) LEPTOS_SITE_ROOT=target/site ./target/release/server
 
 ## Run every test: unit, integration (real servers on loopback), browser end-to-end
 test: tools-test

@@ -21,6 +21,42 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One student joins the exam from a browser of its own: returns its session cookie.
+async fn join(students: &reqwest::Client, base: &str, id: &str, code: &str, i: usize) -> String {
+    let joined = students
+        .post(format!("{base}/api/v1/exams/{id}/join"))
+        .json(&json!({"code": code, "name": format!("student-{i}")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status().as_u16(), 200, "student-{i} joins");
+    joined
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("exam_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+/// Opens the student's attempt socket and reads its `resumed` frame.
+async fn open(addr: &str, id: &str, session: &str) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/api/v1/exams/{id}/attempt").into_client_request().unwrap();
+    req.headers_mut().insert("cookie", session.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws.next().await.unwrap().unwrap(); // resumed
+    ws
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -32,6 +68,11 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let sessions: usize = std::env::var("BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let max_idle = 1000; // the largest default step of BENCH_IDLE_SESSIONS; raised below if needed
+    let max_idle = std::env::var("BENCH_IDLE_SESSIONS")
+        .ok()
+        .and_then(|v| v.split(',').filter_map(|n| n.trim().parse::<usize>().ok()).max())
+        .unwrap_or(max_idle);
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
@@ -42,8 +83,10 @@ async fn main() {
         .env("LEPTOS_SITE_ADDR", &addr)
         .env("LEPTOS_SITE_ROOT", dir.path().join("site"))
         .env("RUST_LOG", "warn")
+        // As the image runs it (Dockerfile); `MALLOC_ARENA_MAX=16 make bench` is glibc's default on 2 cores.
+        .env("MALLOC_ARENA_MAX", std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "2".into()))
         // Every simulated student connects from 127.0.0.1.
-        .env("EXAM_WS_MAX_PER_CLIENT", (sessions + 16).to_string())
+        .env("EXAM_WS_MAX_PER_CLIENT", (sessions.max(max_idle) + 16).to_string())
         .env("EXAM_ADMIN_EMAIL", "bench@school.test")
         .env("EXAM_ADMIN_PASSWORD_FILE", &password_file)
         .kill_on_drop(true)
@@ -100,32 +143,52 @@ async fn main() {
     // Each simulated student is a browser of its own (no cookie jar shared with the teacher).
     let students = reqwest::Client::new();
 
-    // Open every session first, then answer: memory is measured with all of them open.
-    let mut sockets = Vec::with_capacity(sessions);
-    for i in 0..sessions {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let joined = students
-            .post(format!("{base}/api/v1/exams/{id}/join"))
-            .json(&json!({"code": code, "name": format!("student-{i}")}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(joined.status().as_u16(), 200, "student-{i} joins");
-        let session = joined
-            .headers()
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.contains("exam_session="))
-            .and_then(|v| v.split(';').next())
-            .expect("a session cookie")
-            .to_owned();
-        let mut req = format!("ws://{addr}/api/v1/exams/{id}/attempt").into_client_request().unwrap();
-        req.headers_mut().insert("cookie", session.parse().unwrap());
-        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-        ws.next().await.unwrap().unwrap(); // resumed
-        sockets.push(ws);
+    // Memory of idle sessions: every student joins first (an HTTP session each), then the
+    // attempt sockets are opened in steps; the server's RSS is read after each step has settled.
+    let idle_steps: Vec<usize> = std::env::var("BENCH_IDLE_SESSIONS")
+        .unwrap_or_else(|_| "200,1000".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let most = idle_steps.iter().copied().max().unwrap_or(0).max(sessions);
+    let settle = || tokio::time::sleep(Duration::from_millis(1500));
+    settle().await;
+    let rss_before_join = rss_kib(pid);
+    let mut cookies = Vec::with_capacity(most);
+    for i in 0..most {
+        cookies.push(join(&students, &base, &id, &code, i).await);
     }
+    settle().await;
+    let rss_joined = rss_kib(pid);
+    let mut sockets = Vec::with_capacity(most);
+    let mut idle = Vec::new();
+    for &step in &idle_steps {
+        while sockets.len() < step {
+            sockets.push(open(&addr, &id, &cookies[sockets.len()]).await);
+        }
+        settle().await;
+        let rss = rss_kib(pid);
+        idle.push(json!({
+            "sessions": step,
+            "server_rss_kib": rss,
+            "per_socket_kib": round1(rss.saturating_sub(rss_joined) as f64 / step as f64),
+        }));
+    }
+    let marginal = match (idle_steps.first(), idle_steps.last(), idle.first(), idle.last()) {
+        (Some(&a), Some(&b), Some(ra), Some(rb)) if b > a => {
+            let (ra, rb) = (ra["server_rss_kib"].as_u64().unwrap_or(0), rb["server_rss_kib"].as_u64().unwrap_or(0));
+            Some(round1(rb.saturating_sub(ra) as f64 / (b - a) as f64))
+        }
+        _ => None,
+    };
+    // The answering phase uses `sessions` of them; the others are closed first.
+    while sockets.len() < sessions {
+        sockets.push(open(&addr, &id, &cookies[sockets.len()]).await);
+    }
+    for mut ws in sockets.drain(sessions..) {
+        let _ = ws.close(None).await;
+    }
+    settle().await;
     let rss_open = rss_kib(pid);
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(sessions));
     let tasks: Vec<_> = sockets
@@ -169,8 +232,10 @@ async fn main() {
         "answer_roundtrip_ms": { "p50": percentile(&answers, 0.5), "p95": percentile(&answers, 0.95), "p99": percentile(&answers, 0.99), "max": percentile(&answers, 1.0) },
         "submit_roundtrip_ms": { "p50": percentile(&submits, 0.5), "p95": percentile(&submits, 0.95) },
         "answers_per_second": (answers.len() as f64 / wall_s).round(),
-        "server_rss_kib": { "idle": rss_idle, "sessions_open": rss_open, "after_submit": rss_after },
-        "rss_per_open_session_kib": ((rss_open.saturating_sub(rss_idle)) as f64 / sessions as f64 * 10.0).round() / 10.0,
+        "server_rss_kib": { "idle": rss_idle, "before_join": rss_before_join, "joined": rss_joined, "sessions_open": rss_open, "after_submit": rss_after },
+        "per_joined_student_kib": round1(rss_joined.saturating_sub(rss_before_join) as f64 / most as f64),
+        "idle_sockets": idle,
+        "per_socket_kib_marginal": marginal,
     });
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");

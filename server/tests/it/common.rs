@@ -408,4 +408,10 @@ impl Ws {
         use futures_util::SinkExt;
         self.inner.send(Message::Text(v.to_string().into())).await.expect("send");
     }
+
+    /// Sends, reporting instead of panicking when the server has already closed the socket.
+    pub async fn try_send_json(&mut self, v: &Value) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        use futures_util::SinkExt;
+        self.inner.send(Message::Text(v.to_string().into())).await
+    }
 }

@@ -45,9 +45,10 @@ async fn an_oversize_message_closes_the_socket_and_loses_no_saved_answer() {
     ws.send_json(&json!({"type": "answer", "question_id": q, "option_id": o})).await;
     ws.until(|f| f["type"] == "saved").await;
 
-    // 1 MiB in one message: refused by closing, not buffered.
-    ws.send_json(&Value::String("x".repeat(1024 * 1024))).await;
-    assert!(ws.next_json().await.is_none(), "the server closed the socket");
+    // 1 MiB in one message: refused by closing, not buffered. The server reads 1 KiB at a time
+    // and closes on the frame's header, so the client may see the reset while still sending.
+    let sent = ws.try_send_json(&Value::String("x".repeat(1024 * 1024))).await;
+    assert!(sent.is_err() || ws.next_json().await.is_none(), "the server closed the socket");
 
     // The process is fine and the saved answer is there on reconnect.
     assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status().as_u16(), 200);
