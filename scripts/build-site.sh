@@ -7,6 +7,11 @@
 #   4. style/main.css                                    -> target/site/pkg/exam.css
 #   5. app/public/*                                      -> target/site/
 #   6. the `server` binary with `ssr`
+#   7. content-hashed names, as cargo-leptos' `hash-files` makes them: exam.<hash>.js|wasm|css
+#      (16 hex digits of each file's SHA-256), listed in target/site/hash.txt, which the server
+#      reads at start (no hash.txt: the plain names, e.g. under `cargo leptos watch`)
+#   8. brotli (.br) and gzip (.gz) copies of every asset, written by `server precompress`
+#      (best compression in release; fast in debug, whose wasm is tens of MiB)
 # Usage: scripts/build-site.sh [debug|release]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,13 +36,22 @@ if [ "$profile" = release ] && [ -x "$wasm_opt" ]; then
   "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg.new/exam.wasm" -o "$pkg.new/exam.wasm"
 fi
 cp style/main.css "$pkg.new/exam.css"
+: > "$pkg.new/hash.txt"
+for ext in js wasm css; do
+  hash=$(sha256sum "$pkg.new/exam.$ext" | cut -c1-16)
+  mv "$pkg.new/exam.$ext" "$pkg.new/exam.$hash.$ext"
+  printf '%s: %s\n' "$ext" "$hash" >> "$pkg.new/hash.txt"
+done
 mkdir -p "$site"
 rm -rf "$pkg" && mv "$pkg.new" "$pkg"
+mv "$pkg/hash.txt" "$site/hash.txt"
 if [ -d app/public ] && [ -n "$(ls -A app/public)" ]; then cp -R app/public/. "$site/"; fi
 
 if [ "$profile" = release ]; then
   cargo build -p server --release
+  target/release/server precompress "$pkg"
 else
   cargo build -p server
+  target/debug/server precompress --fast "$pkg"
 fi
-printf 'site: %s (wasm %s bytes)\n' "$site" "$(stat -c %s "$pkg/exam.wasm")"
+printf 'site: %s (wasm %s bytes, %s as brotli)\n' "$site" "$(stat -c %s "$pkg"/exam.*.wasm)" "$(stat -c %s "$pkg"/exam.*.wasm.br)"

@@ -20,7 +20,7 @@ pub mod server_fns;
 pub mod settings_form;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -34,6 +34,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // `/pkg/exam.css`, or its content-hashed name when the site build hashed it.
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -50,7 +52,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     live::provide_live_feed();
     view! {
-        <Stylesheet id="leptos" href="/pkg/exam.css" />
         <Title text="Exams" />
         <Router>
             <header class="topbar">

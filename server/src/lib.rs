@@ -6,6 +6,7 @@
 //! `main` reads [`Settings`] and calls [`Application::build`]; tests do the same on port 0.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod lifecycle;
@@ -115,8 +116,12 @@ impl Application {
             tracing::info!(addr = %l.local_addr()?, "metrics on /metrics");
             tasks.push(metrics::serve(l, &metrics));
         }
+        // Content-hashed asset names when the site build wrote them (see `assets`).
+        let hashes = assets::hashing(&settings.site_root);
         let leptos = LeptosOptions::builder()
             .output_name("exam")
+            .hash_files(hashes.is_some())
+            .hash_file(hashes.map_or_else(|| assets::HASH_FILE.into(), |f| f.to_string_lossy().into()))
             .site_root(settings.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(addr)
@@ -265,6 +270,7 @@ fn router(
         .merge(lifecycle::teacher_routes(settings.max_upload_bytes))
         // Anything else under the API is a JSON 404 (not the HTML "page not found").
         .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .merge(assets::pkg_routes(std::path::Path::new(leptos.site_root.as_ref())))
         .leptos_routes_with_context(&state, routes, context, shell)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         // Outermost last: trace → headers → cross-site refusal → session → identity → guard.
@@ -274,6 +280,8 @@ fn router(
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::origin::refuse_cross_site))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::origin::security_headers))
         .layer(axum::middleware::map_response(sfn_errors::client_errors_are_4xx))
+        .layer(axum::middleware::from_fn(assets::page_caching))
+        .layer(assets::compression())
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .with_state(state)

@@ -6,6 +6,8 @@
 //!   created under `exams/` → the store's Kafka target `EXAM_NOTIFY_QUEUE_ARN`, default
 //!   `arn:minio:sqs::exams:kafka`). Idempotent; run by the Helm hook Job.
 //! * `server extract-pdf`: the isolated PDF reader the gateway starts for each document.
+//! * `server precompress [--fast] <dir>`: the site build's step that writes brotli and gzip
+//!   copies beside the assets in `<dir>` (see `server::assets`).
 
 use std::process::ExitCode;
 
@@ -18,6 +20,9 @@ fn main() -> ExitCode {
     let command = std::env::args().nth(1);
     if command.as_deref() == Some("extract-pdf") {
         return exam_generator::run_extract_child();
+    }
+    if command.as_deref() == Some("precompress") {
+        return precompress(&std::env::args().skip(2).collect::<Vec<_>>());
     }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")))
@@ -38,6 +43,24 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn precompress(args: &[String]) -> ExitCode {
+    let effort = if args.iter().any(|a| a == "--fast") { server::assets::Effort::Fast } else { server::assets::Effort::Best };
+    let Some(dir) = args.iter().find(|a| !a.starts_with("--")) else {
+        eprintln!("usage: server precompress [--fast] <dir>");
+        return ExitCode::FAILURE;
+    };
+    match server::assets::precompress(std::path::Path::new(dir), effort) {
+        Ok((files, bytes, brotli)) => {
+            println!("precompressed {files} files in {dir}: {bytes} bytes, {brotli} as brotli");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot precompress {dir}: {e}");
             ExitCode::FAILURE
         }
     }
