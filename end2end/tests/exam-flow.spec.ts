@@ -113,6 +113,8 @@ test('teacher to student to results, live', async ({ page: teacher, browser }) =
 
 test('a malformed PDF fails with a readable reason; an oversize file is refused', async ({ page }) => {
   await upload(page, 'image-only.pdf');
+  // The list's own pills match `.pill` too until the upload lands on the exam's page.
+  await expect(page).toHaveURL(/\/teacher\/exams\/[^/]+$/);
   await expect(page.locator('.pill')).toHaveText('Failed');
   await expect(page.getByRole('alert')).toContainText('no extractable text');
 
