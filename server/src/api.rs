@@ -278,15 +278,8 @@ async fn create_exam(
     {
         return Err(too_large());
     }
-    let mut multipart = multipart
-        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("Expected a multipart/form-data upload: {}", e.body_text())))?;
-    let multipart_err = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            AppError::new(StatusCode::BAD_REQUEST, format!("The upload was interrupted or malformed: {}", e.body_text()))
-        }
-    };
+    let mut multipart = multipart.map_err(not_multipart)?;
+    let multipart_err = |e| upload_error(e, too_large);
 
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     // The spooled file, its name, its size and whether it is a PDF (else a JSON question bank).
@@ -371,6 +364,20 @@ async fn create_exam(
         return Ok(Redirect::to(&format!("/teacher/exams/{}", summary.id)).into_response());
     }
     Ok((StatusCode::ACCEPTED, Json(Created { id: summary.id, title: summary.title, status: summary.status })).into_response())
+}
+
+/// A request that is not `multipart/form-data`.
+pub(crate) fn not_multipart(e: axum::extract::multipart::MultipartRejection) -> AppError {
+    AppError::new(StatusCode::BAD_REQUEST, format!("Expected a multipart/form-data upload: {}", e.body_text()))
+}
+
+/// A multipart stream that broke off: over the body limit (`too_large`), or malformed.
+pub(crate) fn upload_error(e: axum::extract::multipart::MultipartError, too_large: impl Fn() -> AppError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large()
+    } else {
+        AppError::new(StatusCode::BAD_REQUEST, format!("The upload was interrupted or malformed: {}", e.body_text()))
+    }
 }
 
 fn looks_like_pdf(head: &[u8]) -> bool {

@@ -124,15 +124,8 @@ async fn read_archive(s: &AppState, multipart: Result<Multipart, axum::extract::
     let too_large = || {
         AppError::field(StatusCode::PAYLOAD_TOO_LARGE, "file", format!("The archive is larger than the {} MiB limit.", max / (1024 * 1024)))
     };
-    let mut multipart = multipart
-        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("Expected a multipart/form-data upload: {}", e.body_text())))?;
-    let malformed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            AppError::new(StatusCode::BAD_REQUEST, format!("The upload was interrupted or malformed: {}", e.body_text()))
-        }
-    };
+    let mut multipart = multipart.map_err(crate::api::not_multipart)?;
+    let malformed = |e| crate::api::upload_error(e, too_large);
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
         if field.name() != Some("file") {
             continue;

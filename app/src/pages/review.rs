@@ -174,7 +174,6 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
                     </section>
                     {join_code.clone().map(|code| view! { <JoinCodeCard exam_id=id.clone() code published=published.is_some() /> })}
                     <SharingCard exam_id=id.clone() />
-                    <ExamDataCard exam_id=id.clone() title=s.title.clone() submissions=s.submissions />
                     <ol class="questions" id="questions" tabindex="-1" aria-label="Questions">
                         // Keyed by state, not by position: after any change every card is new DOM.
                         // Rebuilding in place would keep what the browser holds for form fields
@@ -207,6 +206,8 @@ fn ReviewBody(exam: TeacherExam, publish: ServerAction<PublishExam>, discard: Se
                             </ul>
                         </section>
                     })}
+                    // Last on the page: downloading everything, and deleting it for good.
+                    <ExamDataCard exam_id=id.clone() title=s.title.clone() submissions=s.submissions />
                 }.into_any()
             }
         }}
