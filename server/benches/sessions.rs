@@ -10,6 +10,7 @@
 
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, bail, ensure};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -28,33 +29,29 @@ fn round1(x: f64) -> f64 {
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// One student joins the exam from a browser of its own: returns its session cookie.
-async fn join(students: &reqwest::Client, base: &str, id: &str, code: &str, i: usize) -> String {
-    let joined = students
-        .post(format!("{base}/api/v1/exams/{id}/join"))
-        .json(&json!({"code": code, "name": format!("student-{i}")}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(joined.status().as_u16(), 200, "student-{i} joins");
-    joined
+async fn join(students: &reqwest::Client, base: &str, id: &str, code: &str, i: usize) -> anyhow::Result<String> {
+    let joined =
+        students.post(format!("{base}/api/v1/exams/{id}/join")).json(&json!({"code": code, "name": format!("student-{i}")})).send().await?;
+    ensure!(joined.status().as_u16() == 200, "student-{i} could not join: {}", joined.status());
+    Ok(joined
         .headers()
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.contains("exam_session="))
         .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned()
+        .context("a session cookie")?
+        .to_owned())
 }
 
 /// Opens the student's attempt socket and reads its `resumed` frame.
-async fn open(addr: &str, id: &str, session: &str) -> Socket {
+async fn open(addr: &str, id: &str, session: &str) -> anyhow::Result<Socket> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut req = format!("ws://{addr}/api/v1/exams/{id}/attempt").into_client_request().unwrap();
-    req.headers_mut().insert("cookie", session.parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    ws.next().await.unwrap().unwrap(); // resumed
-    ws
+    let mut req = format!("ws://{addr}/api/v1/exams/{id}/attempt").into_client_request()?;
+    req.headers_mut().insert("cookie", session.parse()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
+    ws.next().await.context("the socket closed before `resumed`")??;
+    Ok(ws)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -66,18 +63,18 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> anyhow::Result<()> {
     let sessions: usize = std::env::var("BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let max_idle = 1000; // the largest default step of BENCH_IDLE_SESSIONS; raised below if needed
     let max_idle = std::env::var("BENCH_IDLE_SESSIONS")
         .ok()
         .and_then(|v| v.split(',').filter_map(|n| n.trim().parse::<usize>().ok()).max())
         .unwrap_or(max_idle);
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let addr = format!("127.0.0.1:{port}");
     let password_file = dir.path().join("admin-password");
-    std::fs::write(&password_file, "bench password 123").unwrap();
+    std::fs::write(&password_file, "bench password 123")?;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
         .env("EXAM_DATA_DIR", dir.path())
         .env("LEPTOS_SITE_ADDR", &addr)
@@ -91,8 +88,8 @@ async fn main() {
         .env("EXAM_ADMIN_PASSWORD_FILE", &password_file)
         .kill_on_drop(true)
         .spawn()
-        .expect("server starts");
-    let pid = child.id().unwrap();
+        .context("the server starts")?;
+    let pid = child.id().context("the server's pid")?;
     let base = format!("http://{addr}");
     for _ in 0..200 {
         if reqwest::get(format!("{base}/healthz")).await.is_ok() {
@@ -105,41 +102,41 @@ async fn main() {
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": "bench@school.test", "password": "bench password 123"}))
         .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+        .await?;
+    let cookie = login.headers().get(reqwest::header::SET_COOKIE).context("the teacher's session cookie")?.to_str()?;
+    let cookie = cookie.split(';').next().unwrap_or_default().to_owned();
     let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
-    let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    headers.insert(reqwest::header::COOKIE, cookie.parse()?);
+    let http = reqwest::Client::builder().default_headers(headers).build()?;
     let rss_idle = rss_kib(pid);
 
-    let pdf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../generator/tests/fixtures/lecture.pdf")).unwrap();
+    let pdf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../generator/tests/fixtures/lecture.pdf"))?;
     let form = reqwest::multipart::Form::new()
         .text("mcq", "10")
         .text("options", "4")
         .text("true_false", "10")
         .part("file", reqwest::multipart::Part::bytes(pdf).file_name("lecture.pdf"));
     let started = Instant::now();
-    let created: Value = http.post(format!("{base}/api/v1/exams")).multipart(form).send().await.unwrap().json().await.unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let created: Value = http.post(format!("{base}/api/v1/exams")).multipart(form).send().await?.json().await?;
+    let id = created["id"].as_str().context("the upload's exam id")?.to_owned();
     loop {
-        let list: Value = http.get(format!("{base}/api/v1/exams")).send().await.unwrap().json().await.unwrap();
-        if list.as_array().unwrap().iter().any(|e| e["id"] == id.as_str() && e["status"] != "generating") {
+        let list: Value = http.get(format!("{base}/api/v1/exams")).send().await?.json().await?;
+        if list.as_array().context("the exam list")?.iter().any(|e| e["id"] == id.as_str() && e["status"] != "generating") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let generation_ms = started.elapsed().as_secs_f64() * 1000.0;
-    http.post(format!("{base}/api/v1/exams/{id}/publish")).send().await.unwrap();
-    let paper: Value = http.get(format!("{base}/api/v1/exams/{id}")).send().await.unwrap().json().await.unwrap();
+    http.post(format!("{base}/api/v1/exams/{id}/publish")).send().await?;
+    let paper: Value = http.get(format!("{base}/api/v1/exams/{id}")).send().await?.json().await?;
     let questions: Vec<(String, String)> = paper["questions"]
         .as_array()
-        .unwrap()
+        .context("the paper's questions")?
         .iter()
-        .map(|q| (q["id"].as_str().unwrap().to_owned(), q["options"][0]["id"].as_str().unwrap().to_owned()))
+        .filter_map(|q| Some((q["id"].as_str()?.to_owned(), q["options"][0]["id"].as_str()?.to_owned())))
         .collect();
-    let teacher_view: Value = http.get(format!("{base}/api/v1/exams/{id}/questions")).send().await.unwrap().json().await.unwrap();
-    let code = teacher_view["join_code"].as_str().expect("the teacher view carries the join code").to_owned();
+    let teacher_view: Value = http.get(format!("{base}/api/v1/exams/{id}/questions")).send().await?.json().await?;
+    let code = teacher_view["join_code"].as_str().context("the teacher view carries the join code")?.to_owned();
     // Each simulated student is a browser of its own (no cookie jar shared with the teacher).
     let students = reqwest::Client::new();
 
@@ -156,7 +153,7 @@ async fn main() {
     let rss_before_join = rss_kib(pid);
     let mut cookies = Vec::with_capacity(most);
     for i in 0..most {
-        cookies.push(join(&students, &base, &id, &code, i).await);
+        cookies.push(join(&students, &base, &id, &code, i).await?);
     }
     settle().await;
     let rss_joined = rss_kib(pid);
@@ -164,7 +161,7 @@ async fn main() {
     let mut idle = Vec::new();
     for &step in &idle_steps {
         while sockets.len() < step {
-            sockets.push(open(&addr, &id, &cookies[sockets.len()]).await);
+            sockets.push(open(&addr, &id, &cookies[sockets.len()]).await?);
         }
         settle().await;
         let rss = rss_kib(pid);
@@ -183,7 +180,7 @@ async fn main() {
     };
     // The answering phase uses `sessions` of them; the others are closed first.
     while sockets.len() < sessions {
-        sockets.push(open(&addr, &id, &cookies[sockets.len()]).await);
+        sockets.push(open(&addr, &id, &cookies[sockets.len()]).await?);
     }
     for mut ws in sockets.drain(sessions..) {
         let _ = ws.close(None).await;
@@ -201,15 +198,17 @@ async fn main() {
                 let mut times = Vec::with_capacity(questions.len());
                 for (q, o) in &questions {
                     let t = Instant::now();
-                    ws.send(Message::Text(json!({"type": "answer", "question_id": q, "option_id": o}).to_string().into())).await.unwrap();
-                    let reply = ws.next().await.unwrap().unwrap();
-                    assert!(reply.to_text().unwrap().contains("saved"));
+                    ws.send(Message::Text(json!({"type": "answer", "question_id": q, "option_id": o}).to_string().into())).await?;
+                    let reply = ws.next().await.context("the socket closed before `saved`")??;
+                    if !reply.to_text()?.contains("saved") {
+                        bail!("expected `saved`, got {reply}");
+                    }
                     times.push(t.elapsed());
                 }
                 let t = Instant::now();
-                ws.send(Message::Text(json!({"type": "submit"}).to_string().into())).await.unwrap();
-                ws.next().await.unwrap().unwrap();
-                (times, t.elapsed())
+                ws.send(Message::Text(json!({"type": "submit"}).to_string().into())).await?;
+                ws.next().await.context("the socket closed before `result`")??;
+                anyhow::Ok((times, t.elapsed()))
             })
         })
         .collect();
@@ -217,7 +216,7 @@ async fn main() {
     let mut answers = Vec::new();
     let mut submits = Vec::new();
     for t in tasks {
-        let (a, s) = t.await.unwrap();
+        let (a, s) = t.await??;
         answers.extend(a);
         submits.push(s);
     }
@@ -237,9 +236,10 @@ async fn main() {
         "idle_sockets": idle,
         "per_socket_kib_marginal": marginal,
     });
-    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+    println!("{}", serde_json::to_string_pretty(&report)?);
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("sessions.json"), serde_json::to_vec_pretty(&report).unwrap()).unwrap();
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("sessions.json"), serde_json::to_vec_pretty(&report)?)?;
     let _ = child.kill().await;
+    Ok(())
 }
