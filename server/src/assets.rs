@@ -177,24 +177,25 @@ mod tests {
     }
 
     #[test]
-    fn copies_are_written_beside_compressible_files_and_decode_to_them() {
-        let dir = tempfile::tempdir().unwrap();
+    fn copies_are_written_beside_compressible_files_and_decode_to_them() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
         let text = "body { color: black; }\n".repeat(200);
-        std::fs::write(dir.path().join("a.css"), &text).unwrap();
-        std::fs::write(dir.path().join("tiny.js"), "1").unwrap();
-        std::fs::write(dir.path().join("b.png"), [0u8; 64]).unwrap();
-        std::fs::write(dir.path().join("tiny.js.br"), "stale").unwrap();
-        let (files, _, br) = precompress(dir.path(), Effort::Fast).unwrap();
+        std::fs::write(dir.path().join("a.css"), &text)?;
+        std::fs::write(dir.path().join("tiny.js"), "1")?;
+        std::fs::write(dir.path().join("b.png"), [0u8; 64])?;
+        std::fs::write(dir.path().join("tiny.js.br"), "stale")?;
+        let (files, _, br) = precompress(dir.path(), Effort::Fast)?;
         assert_eq!(files, 2);
         assert!(br < text.len() as u64);
         let mut back = String::new();
-        brotli::Decompressor::new(std::fs::File::open(dir.path().join("a.css.br")).unwrap(), 4096).read_to_string(&mut back).unwrap();
+        brotli::Decompressor::new(std::fs::File::open(dir.path().join("a.css.br"))?, 4096).read_to_string(&mut back)?;
         assert_eq!(back, text);
         let mut back = String::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(dir.path().join("a.css.gz")).unwrap()).read_to_string(&mut back).unwrap();
+        flate2::read::GzDecoder::new(std::fs::File::open(dir.path().join("a.css.gz"))?).read_to_string(&mut back)?;
         assert_eq!(back, text);
         // A copy no smaller than the file is not kept (and a stale one is removed); no copies of PNGs.
         assert!(!dir.path().join("tiny.js.br").exists());
         assert!(!dir.path().join("b.png.br").exists());
+        Ok(())
     }
 }
