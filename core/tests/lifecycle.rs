@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{Fixture, owner, platform, platform_in};
+use common::{Fixture, owner, platform, platform_in, replica};
 use exam_core::bus::EventBus;
 use exam_core::service::ServiceError;
 use exam_core::store::{self, ObjectStore, PutMode};
@@ -136,6 +136,25 @@ async fn a_deletion_stopped_halfway_is_finished_at_the_next_start() {
     assert_eq!(left, vec![keys::deletion_key(&id)]);
     let t: DeletionRecord = store::get_json(restarted.store.as_ref(), &keys::deletion_key(&id)).await.unwrap().unwrap();
     assert!(t.done);
+}
+
+#[tokio::test]
+async fn a_deletion_on_one_replica_removes_the_exam_from_the_others() {
+    let f = platform().await;
+    let id = f.published(2).await;
+    let other = replica(&f).await;
+    assert!(other.exam(&id).is_ok(), "the other replica loaded the exam");
+    f.platform.lifecycle().delete_exam(&owner(), &id).await.unwrap();
+    let mut gone = false;
+    for _ in 0..200 {
+        if other.exam(&id).is_err() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(gone, "the announcement reaches the other replica's catalog");
+    assert!(other.exams_of(&owner()).await.unwrap().is_empty());
 }
 
 #[tokio::test]

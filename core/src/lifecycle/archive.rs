@@ -174,7 +174,7 @@ impl Plan {
         let objects = keys::exam_objects(id);
         let mut plan = Plan { manifest, objects: Vec::new(), bank: None, announcements: Vec::new() };
         let mut document = None;
-        let (mut stored, mut failed, mut published, mut submissions) = (None, None, None, Vec::new());
+        let (mut stored, mut ready, mut failed, mut published, mut submissions) = (None, None, None, None, Vec::new());
         for (name, bytes) in records {
             let (objects_of, rest) = place(&objects, &name).ok_or_else(|| invalid(format!("{name}: not an entry of an exam archive")))?;
             let key = match objects_of {
@@ -196,7 +196,7 @@ impl Plan {
                 "question_bank.json" => {
                     let text = serde_json::to_vec(&value).map_err(bad)?;
                     let bank = QuestionBank::from_json(&text, id, &plan.manifest.title).map_err(|e| invalid(format!("{name}: {e}")))?;
-                    plan.announcements.push(Announcement::ready(&bank, bank.created_at.clone()));
+                    ready = Some(Announcement::ready(&bank, bank.created_at.clone()));
                     plan.bank = Some(bank);
                 }
                 "failure.json" => {
@@ -228,8 +228,7 @@ impl Plan {
             return Err(invalid("the archive holds neither a document nor a question bank"));
         }
         // The order the catalog rebuild applies them in: the stage only moves forward.
-        let bank_ready = plan.announcements.drain(..).collect::<Vec<_>>();
-        plan.announcements = stored.into_iter().chain(bank_ready).chain(failed).chain(published).chain(submissions).collect();
+        plan.announcements = stored.into_iter().chain(ready).chain(failed).chain(published).chain(submissions).collect();
         plan.objects.extend(document);
         Ok(plan)
     }

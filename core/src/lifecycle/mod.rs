@@ -1,8 +1,10 @@
 //! An exam's data over its whole life, after the sitting: deleting an exam ([`delete`]),
 //! erasing one student's data on request ([`erase`]), and carrying an exam to another
-//! installation as one archive ([`archive`]). All three walk the same list of what belongs to
-//! an exam, [`exam_domain::keys::exam_objects`], so a record kind added there is deleted,
-//! erased around and exported without another change here.
+//! installation as one archive ([`archive`]). Deletion and archives walk the same list of what
+//! belongs to an exam, [`exam_domain::keys::exam_objects`], so a record kind added there is
+//! deleted and exported (or, if not portable, left behind) without another change here;
+//! erasure names the per-student records it touches (attempt, submissions, join record,
+//! accommodations).
 
 pub mod archive;
 pub mod delete;

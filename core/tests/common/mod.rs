@@ -52,6 +52,23 @@ pub async fn platform_in(dir: tempfile::TempDir) -> Fixture {
     Fixture { platform, clock, store, bus, dir }
 }
 
+/// A second gateway replica: the same store and bus, its own catalog and caches.
+pub async fn replica(f: &Fixture) -> Arc<Platform> {
+    let generation = Arc::new(Generation::builtin(f.store.clone(), Extractor::InProcess, Duration::from_secs(10)));
+    let platform = Platform::new(
+        f.store.clone(),
+        f.bus.clone(),
+        PlatformConfig {
+            announcements_topic: "announcements".into(),
+            pass_mark: PassMark::default(),
+            generation,
+            clock: Arc::new(f.clock.clone()),
+        },
+    );
+    platform.start().await.unwrap();
+    platform
+}
+
 /// A bank of `n` four-option questions; the correct answer of each is its first option ("a").
 pub fn bank_json(n: usize) -> Vec<u8> {
     let qs: Vec<serde_json::Value> = (1..=n)
