@@ -1,6 +1,6 @@
 # The two commands: `make run` and `make test`. Both install what is missing first.
 .DEFAULT_GOAL := run
-.PHONY: run test build build-release tools tools-test unit e2e deploy-check dev fmt lint clean-data bench quality
+.PHONY: run test build build-release tools tools-test unit e2e deploy-check dev fmt lint clean-data bench quality image image-check
 
 PORT ?= 3000
 
@@ -35,6 +35,14 @@ deploy-check:
 e2e: tools-test
 	scripts/build-site.sh debug
 	cd end2end && npm test
+
+## Container images exam-gateway:dev and exam-generator:dev (podman or docker; offline: local base
+## images made with debootstrap). Not part of `make test`: ~20 min cold on 2 cores (README)
+image:
+	scripts/image.sh
+## Run both images read-only, non-root, host network: health, page, assets, an upload through the pipeline
+image-check:
+	scripts/image-check.sh
 
 ## Watch mode for front-end work (installs cargo-leptos once, ~20 min on 2 cores)
 dev: tools
