@@ -298,7 +298,8 @@ class GatewayContract(unittest.TestCase):
 
     def test_every_setting_the_chart_sets_is_one_the_code_reads(self):
         # The PDF reader child (generator/src/isolate.rs) reads its own limits.
-        code = source("server/src/settings.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "server/src/main.rs", "llm/src/lib.rs", "generator/src/isolate.rs")
+        code = source("server/src/settings.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "server/src/main.rs", "llm/src/lib.rs", "generator/src/isolate.rs",
+                      "telemetry/src/export.rs")
         for variant, values in variants("gateway").items():
             container = pod_spec(one(render("gateway", values), "Deployment"))["containers"][0]
             for name in env_of(container):
@@ -525,8 +526,28 @@ class GeneratorContract(unittest.TestCase):
         with self.assertRaisesRegex(helm.HelmError, "timeoutSeconds"):
             render("generator", {"kafkaSource": {"delivery": {"timeoutSeconds": 301}}})
 
+    def test_logs_are_json_and_traces_are_off_unless_an_otlp_endpoint_is_given(self):
+        for chart in ("gateway", "generator"):
+            def env(values=None):
+                docs = render(chart, values)
+                spec = pod_spec(one(docs, "Deployment")) if chart == "gateway" else pod_spec_ksvc(one(docs, "Service"))
+                return {k: v.get("value") for k, v in env_of(spec["containers"][0]).items()}
+            with self.subTest(chart=chart):
+                default = env()
+                self.assertEqual(default["EXAM_LOG_FORMAT"], "json")
+                self.assertFalse([n for n in default if n.startswith("OTEL_")])
+                traced = env({"otel": {"endpoint": "http://otel-collector.monitoring:4318", "serviceName": "exams"}})
+                self.assertEqual(traced["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://otel-collector.monitoring:4318")
+                self.assertEqual(traced["OTEL_SERVICE_NAME"], "exams")
+                self.assertEqual(env({"config": {"logFormat": "text"}})["EXAM_LOG_FORMAT"], "text")
+                with self.assertRaises(Exception):
+                    render(chart, {"otel": {"endpoint": "otel-collector:4318"}})
+                with self.assertRaises(Exception):
+                    render(chart, {"config": {"logFormat": "yaml"}})
+
     def test_every_setting_the_chart_sets_is_one_the_function_reads(self):
-        code = source("function/src/main.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "llm/src/lib.rs", "generator/src/isolate.rs")
+        code = source("function/src/main.rs", "backends/src/lib.rs", "backends/src/kafka.rs", "llm/src/lib.rs", "generator/src/isolate.rs",
+                      "telemetry/src/export.rs")
         for variant, values in variants("generator").items():
             container = pod_spec_ksvc(one(render("generator", values), "Service"))["containers"][0]
             for name in env_of(container):
@@ -752,6 +773,26 @@ class Dockerfile(unittest.TestCase):
         self.assertEqual(pod_spec(deployment)["securityContext"]["runAsUser"], 65532)
         ksvc = one(render("generator"), "Service")
         self.assertIn(f"EXPOSE {pod_spec_ksvc(ksvc)['containers'][0]['ports'][0]['containerPort']}\n", generator)
+
+    def test_base_images_are_build_arguments_with_the_public_defaults(self):
+        # scripts/image.sh builds from local stand-ins by overriding these two; real registries
+        # get the defaults.
+        self.assertIn("ARG BUILDER_IMAGE=rust:1.95.0-slim-bookworm\n", self.text)
+        self.assertIn("ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot\n", self.text)
+        froms = dict(m.groups()[::-1] for m in re.finditer(r"^FROM (\S+) AS (\w+)", self.text, re.M))
+        self.assertEqual(froms["toolchain"], "${BUILDER_IMAGE}")
+        self.assertEqual((froms["gateway"], froms["generator"]), ("${RUNTIME_IMAGE}", "${RUNTIME_IMAGE}"))
+        # Every other stage builds on one of ours: no third base image to stand in for.
+        self.assertEqual({f for f in froms.values() if not f.startswith("${")}, {"toolchain"})
+        # A `# syntax=` directive makes BuildKit pull its frontend from Docker Hub (offline: fails).
+        self.assertNotRegex(self.text, r"(?im)^#\s*syntax\s*=")
+        # ARCHITECTURE.md names the same toolchain image.
+        self.assertIn("`rust:1.95.0-slim-bookworm`", (ROOT / "ARCHITECTURE.md").read_text())
+
+    def test_runtime_stages_log_json(self):
+        stages = {m.group(1): m.start() for m in re.finditer(r"^FROM \S+ AS (\w+)", self.text, re.M)}
+        self.assertIn("EXAM_LOG_FORMAT=json", self.text[stages["gateway"]:stages["generator"]])
+        self.assertIn("EXAM_LOG_FORMAT=json", self.text[stages["generator"]:])
 
 
 # ---------------------------------------------------------------------------------------------
