@@ -70,6 +70,18 @@ LOCAL_BUILDER=localhost/exam-base/rust:1.95.0-slim-bookworm
 LOCAL_RUNTIME=localhost/exam-base/distroless-cc:nonroot
 RUST_TOOLCHAIN=1.95.0
 
+# podman resolves short names only through registries.conf; Docker's default is Docker Hub.
+qualify() {
+  local first="${1%%/*}"
+  if [ "${ENGINE[0]}" = podman ] && { [ "$first" = "$1" ] || ! [[ "$first" == *[.:]* || "$first" == localhost ]]; }; then
+    case "$1" in */*) echo "docker.io/$1" ;; *) echo "docker.io/library/$1" ;; esac
+  else
+    echo "$1"
+  fi
+}
+BUILDER_IMAGE=$(qualify "$BUILDER_IMAGE")
+RUNTIME_IMAGE=$(qualify "$RUNTIME_IMAGE")
+
 have_image() { "${ENGINE[@]}" image inspect "$1" >/dev/null 2>&1; }
 # A registry that does not answer within the timeout counts as unreachable.
 can_pull() { have_image "$1" || timeout 60 "${ENGINE[@]}" pull -q "$1" >/dev/null 2>&1; }
