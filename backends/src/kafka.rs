@@ -22,7 +22,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Header, Headers as _, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 
@@ -125,7 +125,17 @@ impl Ack for OffsetAck {
 impl EventBus for KafkaBus {
     async fn publish(&self, topic: &str, key: &str, payload: Bytes) -> Result<(), BusError> {
         let producer = self.current();
-        let sent = producer.send(FutureRecord::to(topic).key(key).payload(payload.as_ref()), Timeout::After(Duration::from_secs(5))).await;
+        // The publishing span's trace context travels as record headers (`traceparent`);
+        // KafkaSource turns them into CloudEvent extensions (`ce-traceparent`).
+        let context = exam_telemetry::inject_current();
+        let mut record = FutureRecord::to(topic).key(key).payload(payload.as_ref());
+        if !context.is_empty() {
+            let headers = context.iter().fold(OwnedHeaders::new_with_capacity(context.len()), |h, (k, v)| {
+                h.insert(Header { key: k.as_str(), value: Some(v.as_bytes()) })
+            });
+            record = record.headers(headers);
+        }
+        let sent = producer.send(record, Timeout::After(Duration::from_secs(5))).await;
         match sent {
             Ok(_) => Ok(()),
             Err((e, _)) => {
@@ -177,10 +187,17 @@ impl EventBus for KafkaBus {
                 };
                 let delivery = match received {
                     Ok(m) => {
+                        let headers = m
+                            .headers()
+                            .map(|h| {
+                                exam_telemetry::from_pairs(h.iter().filter_map(|h| Some((h.key, std::str::from_utf8(h.value?).ok()?))))
+                            })
+                            .unwrap_or_default();
                         let message = BusMessage {
                             topic: m.topic().to_owned(),
                             key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default(),
                             payload: Bytes::copy_from_slice(m.payload().unwrap_or_default()),
+                            headers,
                         };
                         let ack: Option<Box<dyn Ack>> = acked.then(|| {
                             Box::new(OffsetAck {

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use tracing::Instrument as _;
+
 use exam_domain::keys::{self, meta};
 use exam_domain::versions::{EditError, MAX_QUESTIONS, MAX_TEXT};
 use exam_domain::{
@@ -108,7 +110,11 @@ impl Authoring {
         // Enter the catalog before the object exists: the generator may announce progress
         // before `put_file` returns, and stages only move forward.
         self.catalog.apply(&stored);
-        if let Err(e) = self.records.store().put_file(&key, &new.file, &object_meta).await {
+        // The object carries this span's trace context in its metadata (`traceparent`): the
+        // bucket notification brings it to the generator, so one upload is one trace.
+        let put = tracing::info_span!("store_upload", otel.name = "store upload", exam.id = %id, object.key = %key);
+        object_meta.user.extend(exam_telemetry::inject(&put));
+        if let Err(e) = self.records.store().put_file(&key, &new.file, &object_meta).instrument(put).await {
             self.catalog.remove(&id);
             return Err(e.into());
         }

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio::sync::broadcast;
+use tracing::Instrument as _;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
@@ -22,6 +23,25 @@ pub struct Message {
     pub topic: String,
     pub key: String,
     pub payload: Bytes,
+    /// The publisher's trace context (`traceparent`, `tracestate`): Kafka record headers, or
+    /// what the in-process bus took from the publishing span. Empty with tracing off.
+    pub headers: HashMap<String, String>,
+}
+
+impl Message {
+    /// A span for handling this message: `name` as its OpenTelemetry name, a child of the
+    /// publisher's span when the message carries one (else of the current span).
+    pub fn consumer_span(&self, name: &'static str) -> tracing::Span {
+        let span = tracing::info_span!("consume", otel.name = name, otel.kind = "consumer", messaging.destination.name = %self.topic);
+        exam_telemetry::set_parent(&span, &self.headers);
+        span
+    }
+}
+
+/// The span a publish runs in; the bus puts its context into the message (`Message::headers`),
+/// so whoever handles the message continues this trace.
+pub fn publish_span(topic: &str) -> tracing::Span {
+    tracing::info_span!("publish", otel.name = %format!("publish {topic}"), otel.kind = "producer", messaging.destination.name = %topic)
 }
 
 /// Marks a delivery handled (Kafka: store its offset for the next commit).
@@ -79,7 +99,12 @@ pub fn publish_in_background(bus: Arc<dyn EventBus>, topic: String, key: String,
     if let Some(m) = bus.metrics() {
         m.backlog(true);
     }
-    tokio::spawn(async move {
+    // A child of the caller's span in the trace, but not in `tracing`'s tree: the caller (a
+    // request) ends when it answers, without waiting for the broker.
+    let caller = exam_telemetry::inject_current();
+    let span = tracing::info_span!(parent: None, "publish", otel.name = %format!("publish {topic}"), otel.kind = "producer", messaging.destination.name = %topic);
+    exam_telemetry::set_parent(&span, &caller);
+    let task = async move {
         let mut backoff = std::time::Duration::from_millis(250);
         loop {
             match bus.publish(&topic, &key, payload.clone()).await {
@@ -95,7 +120,8 @@ pub fn publish_in_background(bus: Arc<dyn EventBus>, topic: String, key: String,
         if let Some(m) = bus.metrics() {
             m.backlog(false);
         }
-    });
+    };
+    tokio::spawn(task.instrument(span));
 }
 
 /// The embedded bus: a broadcast channel per topic. One process means one member per group,
@@ -127,7 +153,8 @@ impl InProcessBus {
 impl EventBus for InProcessBus {
     async fn publish(&self, topic: &str, key: &str, payload: Bytes) -> Result<(), BusError> {
         // No subscriber yet is not an error: like a topic nobody reads.
-        let _ = self.sender(topic).send(Message { topic: topic.to_owned(), key: key.to_owned(), payload });
+        let headers = exam_telemetry::inject_current();
+        let _ = self.sender(topic).send(Message { topic: topic.to_owned(), key: key.to_owned(), payload, headers });
         Ok(())
     }
 

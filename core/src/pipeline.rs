@@ -118,8 +118,12 @@ impl Pipeline {
 
     async fn announce(&self, a: &Announcement) -> Result<(), PipelineError> {
         let payload = serde_json::to_vec(a).map_err(|e| PipelineError::Transient(e.to_string()))?;
+        let topic = &self.config.announcements_topic;
+        // The bus carries this span's context to the gateways (a Kafka header, or the
+        // in-process message's headers).
         self.bus
-            .publish(&self.config.announcements_topic, a.key(), Bytes::from(payload))
+            .publish(topic, a.key(), Bytes::from(payload))
+            .instrument(crate::bus::publish_span(topic))
             .await
             .map_err(|e| PipelineError::Transient(e.to_string()))
     }
@@ -139,7 +143,7 @@ impl Pipeline {
             .unwrap_or_else(|| key.rsplit('/').next().unwrap_or(key).to_owned());
         // Instrumented, not entered: a guard held across `.await` would put other exams' log
         // lines into this span while this one waits.
-        let span = tracing::info_span!("generate", exam.id = %exam_id, object.key = key);
+        let span = tracing::info_span!("generate", otel.name = "generate exam", exam.id = %exam_id, object.key = key);
         async move {
             let params = GenerationParams::parse(info.meta.get(meta::MCQ), info.meta.get(meta::OPTIONS), info.meta.get(meta::TRUE_FALSE));
             let params = match params {
@@ -157,7 +161,7 @@ impl Pipeline {
             let (metrics, generator) = (generation.metrics(), generation.generator_label());
             let begun = std::time::Instant::now();
             let started = std::time::Instant::now();
-            let extracted = generation.extract(bytes).await;
+            let extracted = generation.extract(bytes).instrument(tracing::info_span!("extract", otel.name = "extract text")).await;
             metrics.stage("extract", generator, started.elapsed());
             let document = match extracted {
                 Ok(d) => d,
@@ -165,13 +169,16 @@ impl Pipeline {
             };
             tracing::info!(pages = document.pages.len(), duration_ms = started.elapsed().as_millis() as u64, "text extracted");
             // For regenerating single questions later; without it the PDF is read again then.
-            if let Err(e) = generation.save_text(&exam_id, &document).await {
+            if let Err(e) =
+                generation.save_text(&exam_id, &document).instrument(tracing::info_span!("save_text", otel.name = "store text")).await
+            {
                 tracing::warn!(error = %e, "could not store the extracted text");
             }
 
             self.announce(&stage(&exam_id, Stage::Generating, &title).with_detail(generation.stage_detail())).await?;
             let started = std::time::Instant::now();
-            let generated = generation.generate(&document, params).await;
+            let generated =
+                generation.generate(&document, params).instrument(tracing::info_span!("questions", otel.name = "generate questions")).await;
             metrics.stage("generate", generator, started.elapsed());
             let generated = match generated {
                 Ok(g) => g,
@@ -194,7 +201,10 @@ impl Pipeline {
                 notes: generated.notes,
                 questions: generated.questions,
             };
-            match store::put_json(self.store.as_ref(), &keys::bank_key(&exam_id), &bank, PutMode::CreateNew).await {
+            let stored = store::put_json(self.store.as_ref(), &keys::bank_key(&exam_id), &bank, PutMode::CreateNew)
+                .instrument(tracing::info_span!("store_bank", otel.name = "store question bank"))
+                .await;
+            match stored {
                 Ok(_) => {}
                 Err(StoreError::AlreadyExists(_)) => {
                     return self.repeat_final_announcement(&exam_id).await.map(|o| o.unwrap_or(Outcome::AlreadyDone { exam_id }));
@@ -291,6 +301,19 @@ pub fn decode_meta(v: Option<&str>) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// The trace context of the upload a bucket notification is about: the `traceparent` (and
+/// `tracestate`) the gateway put into the object's user metadata, from the first record that
+/// has one. Empty for anything else, unreadable payloads included (the pipeline says why).
+pub fn trace_context(payload: &[u8]) -> std::collections::HashMap<String, String> {
+    let Ok(event) = serde_json::from_slice::<S3Notification>(payload) else { return Default::default() };
+    event
+        .records
+        .iter()
+        .map(|r| exam_telemetry::from_pairs(r.s3.object.user_metadata.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+        .find(|c| c.contains_key(exam_telemetry::TRACEPARENT))
+        .unwrap_or_default()
+}
+
 pub fn encode_meta(v: &str) -> String {
     percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
@@ -311,7 +334,10 @@ pub async fn spawn_worker(
         while let Some(delivery) = stream.next().await {
             let Ok(permit) = permits.clone().acquire_owned().await else { break };
             let pipeline = pipeline.clone();
-            tokio::spawn(async move {
+            // The upload's trace (object metadata), else the publisher's (the message headers).
+            let span = delivery.message.consumer_span("handle upload notification");
+            exam_telemetry::set_parent(&span, &trace_context(&delivery.message.payload));
+            let task = async move {
                 let mut backoff = Duration::from_millis(200);
                 for attempt in 1..=8 {
                     match pipeline.handle_notification(&delivery.message.payload).await {
@@ -332,7 +358,8 @@ pub async fn spawn_worker(
                 }
                 delivery.ack().await;
                 drop(permit);
-            });
+            };
+            tokio::spawn(task.instrument(span));
         }
     }))
 }

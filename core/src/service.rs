@@ -109,6 +109,9 @@ impl Platform {
         let (announcer, catalog) = (self.announcer.clone(), self.catalog.clone());
         Ok(tokio::spawn(async move {
             while let Some(d) = stream.next().await {
+                // A child of the publisher's span (the generator's, another replica's).
+                let span = d.message.consumer_span("apply announcement");
+                let entered = span.enter();
                 match serde_json::from_slice::<Announcement>(&d.message.payload) {
                     // News of a deleted exam (a generation that was still running wrote its
                     // bank late): what it wrote is removed again.
@@ -123,6 +126,7 @@ impl Platform {
                     Ok(a) => announcer.apply(&a),
                     Err(e) => tracing::warn!(error = %e, "ignoring unreadable announcement"),
                 }
+                drop(entered);
                 d.ack().await;
             }
         }))

@@ -35,6 +35,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use exam_core::pipeline::{Outcome, Pipeline, PipelineError};
 use serde_json::{Value, json};
+use tracing::Instrument as _;
 
 #[derive(Clone)]
 pub struct FnState {
@@ -50,8 +51,29 @@ pub fn router(state: FnState) -> Router {
         .route("/readyz", get(readyz))
         // Bucket notifications are small; refuse anything absurd.
         .layer(DefaultBodyLimit::max(1024 * 1024))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(RequestSpan).on_response(RequestSpan))
         .with_state(state)
+}
+
+/// The HTTP server span of each request (`exam_telemetry::http_request_span`); probes and
+/// scrapes get none.
+#[derive(Clone, Copy)]
+struct RequestSpan;
+
+impl<B> tower_http::trace::MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, req: &axum::http::Request<B>) -> tracing::Span {
+        let route = req.extensions().get::<axum::extract::MatchedPath>().map(axum::extract::MatchedPath::as_str);
+        if matches!(route, Some("/healthz" | "/readyz" | "/metrics")) {
+            return tracing::Span::none();
+        }
+        exam_telemetry::http_request_span(req.method(), route, req.uri().path(), req.headers())
+    }
+}
+
+impl<B> tower_http::trace::OnResponse<B> for RequestSpan {
+    fn on_response(self, response: &axum::http::Response<B>, _latency: std::time::Duration, span: &tracing::Span) {
+        exam_telemetry::record_status(span, response.status());
+    }
 }
 
 /// [`router`] plus `/metrics` (Prometheus text format), every request timed by route.
@@ -119,9 +141,28 @@ async fn receive(State(s): State<FnState>, headers: HeaderMap, body: Bytes) -> R
             return (StatusCode::BAD_REQUEST, Json(json!({"error": reason}))).into_response();
         }
     };
-    let span = tracing::info_span!("event", ce.id = %event.id);
-    let _guard = span.enter();
-    match s.pipeline.handle_notification(&event.data).await {
+    // Instrumented, not entered: a guard held across `.await` would put other requests' log
+    // lines into this span while this one waits (tests/spans.rs).
+    let span = tracing::info_span!("cloudevent", otel.name = "handle upload notification", otel.kind = "consumer", ce.id = %event.id);
+    exam_telemetry::set_parent(&span, &trace_parent(&headers, &event.data));
+    handle(&s, &event.data).instrument(span).await
+}
+
+/// The upload's trace context: the `traceparent` the gateway wrote into the object's metadata
+/// (MinIO's notification carries it in `userMetadata`), so that one upload is one trace
+/// whatever delivered the notification; else the CloudEvents distributed-tracing extension
+/// (`ce-traceparent`: KafkaSource turns the Kafka record's headers into extensions); else the
+/// HTTP request's own `traceparent`. Empty when none is there (then the handler's span is a
+/// child of the request's).
+pub fn trace_parent(headers: &HeaderMap, data: &[u8]) -> std::collections::HashMap<String, String> {
+    [exam_core::pipeline::trace_context(data), exam_telemetry::from_headers(headers, "ce-"), exam_telemetry::from_headers(headers, "")]
+        .into_iter()
+        .find(|c| c.contains_key(exam_telemetry::TRACEPARENT))
+        .unwrap_or_default()
+}
+
+async fn handle(s: &FnState, data: &[u8]) -> Response {
+    match s.pipeline.handle_notification(data).await {
         Ok(outcomes) => {
             tracing::info!(outcomes = ?outcomes, "event handled");
             (StatusCode::OK, Json(json!({"outcomes": outcomes.iter().map(describe).collect::<Vec<_>>()}))).into_response()

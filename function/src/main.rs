@@ -20,14 +20,15 @@ use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
 use exam_domain::events::{ANNOUNCEMENTS_TOPIC, UPLOADS_TOPIC};
 use exam_generator::ExtractCommand;
 use generator_fn::{FnState, metered_router};
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
     if mode == "extract-pdf" {
         return exam_generator::run_extract_child();
     }
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
+    // Logs and, with OTEL_EXPORTER_OTLP_ENDPOINT, traces; spans still queued are exported
+    // when the guard drops, after the runtime has stopped.
+    let _telemetry = exam_telemetry::init("exam-generator");
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -282,9 +282,31 @@ fn router(
         .layer(axum::middleware::map_response(sfn_errors::client_errors_are_4xx))
         .layer(axum::middleware::from_fn(assets::page_caching))
         .layer(assets::compression())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(RequestSpan).on_response(RequestSpan))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .with_state(state)
+}
+
+/// The HTTP server span of each request (`exam_telemetry::http_request_span`): named by the
+/// matched route, continuing a caller's `traceparent`, the status recorded. Probes get none, so
+/// a kubelet polling every few seconds fills no trace store.
+#[derive(Clone, Copy)]
+struct RequestSpan;
+
+impl<B> tower_http::trace::MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, req: &axum::http::Request<B>) -> tracing::Span {
+        let route = req.extensions().get::<axum::extract::MatchedPath>().map(axum::extract::MatchedPath::as_str);
+        if matches!(route, Some("/healthz" | "/readyz")) {
+            return tracing::Span::none();
+        }
+        exam_telemetry::http_request_span(req.method(), route, req.uri().path(), req.headers())
+    }
+}
+
+impl<B> tower_http::trace::OnResponse<B> for RequestSpan {
+    fn on_response(self, response: &axum::http::Response<B>, _latency: std::time::Duration, span: &tracing::Span) {
+        exam_telemetry::record_status(span, response.status());
+    }
 }
 
 /// The first teacher: `EXAM_ADMIN_*` creates it; otherwise, while no teacher exists, a setup

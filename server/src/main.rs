@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use exam_core::pipeline::Extractor;
 use exam_generator::ExtractCommand;
 use server::{Application, Settings};
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1);
@@ -24,9 +23,9 @@ fn main() -> ExitCode {
     if command.as_deref() == Some("precompress") {
         return precompress(&std::env::args().skip(2).collect::<Vec<_>>());
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")))
-        .init();
+    // Logs and, with OTEL_EXPORTER_OTLP_ENDPOINT, traces; spans still queued are exported
+    // when the guard drops, after the runtime has stopped.
+    let _telemetry = exam_telemetry::init("exam-gateway");
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

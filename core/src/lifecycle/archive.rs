@@ -184,6 +184,8 @@ impl Plan {
             if objects_of.name() == "document" {
                 let mut meta = plan.manifest.meta.get(&name).cloned().unwrap_or_default();
                 meta.user.insert(keys::meta::EXAM_ID.into(), id.to_string());
+                // The exported upload's trace ended long ago, on another installation.
+                meta.user.retain(|k, _| exam_telemetry::from_pairs([(k.as_str(), "")]).is_empty());
                 let at = meta.get(keys::meta::CREATED_AT).map(str::to_owned).unwrap_or_else(|| plan.manifest.exported_at.clone());
                 stored = Some(Announcement::stage(id.clone(), Stage::Stored, at).with_title(Some(plan.manifest.title.clone())));
                 document = Some((key, Bytes::from(bytes), meta));

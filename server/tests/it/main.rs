@@ -24,4 +24,5 @@ mod real_pipeline;
 mod review_versions;
 mod shutdown;
 mod sittings;
+mod traces;
 mod websocket_limits;

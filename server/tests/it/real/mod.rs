@@ -86,6 +86,14 @@ impl Proc {
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+
+    /// SIGTERM, then waits (at most two minutes) for the process to exit on its own.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("the process is running");
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs");
+        assert!(sent.success(), "SIGTERM to {pid}");
+        tokio::time::timeout(Duration::from_secs(120), self.child.wait()).await.expect("exits after SIGTERM").expect("wait")
+    }
 }
 
 thread_local! {
@@ -300,6 +308,11 @@ pub fn backend_env(kafka: &Kafka, s3: &S3) -> Vec<(String, String)> {
 }
 
 pub async fn start_gateway(kafka: &Kafka, s3: &S3, spool: &Path) -> (Proc, String) {
+    start_gateway_with(kafka, s3, spool, &[]).await
+}
+
+/// [`start_gateway`] with more environment (`extra` wins).
+pub async fn start_gateway_with(kafka: &Kafka, s3: &S3, spool: &Path, extra: &[(&str, String)]) -> (Proc, String) {
     std::fs::create_dir_all(spool).expect("spool directory");
     let port = free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
@@ -311,7 +324,8 @@ pub async fn start_gateway(kafka: &Kafka, s3: &S3, spool: &Path) -> (Proc, Strin
         .env("EXAM_NOTIFY_UPLOADS", "true")
         // Every replica makes sure the admin exists; they share the store, so one account.
         .env("EXAM_ADMIN_EMAIL", crate::common::ADMIN_EMAIL)
-        .env("EXAM_ADMIN_PASSWORD_FILE", admin_password_file(spool));
+        .env("EXAM_ADMIN_PASSWORD_FILE", admin_password_file(spool))
+        .envs(extra.iter().map(|(k, v)| (*k, v.as_str())));
     let child = quiet(&mut cmd, "gateway").spawn().expect("gateway starts");
     let base = format!("127.0.0.1:{port}");
     wait_for_http(&format!("http://{base}/healthz"), "gateway").await;
@@ -330,10 +344,16 @@ pub async fn start_generator(kafka: &Kafka, s3: &S3) -> (Proc, String) {
 
 /// `serve` (CloudEvents over HTTP) or `consume` (reads the uploads topic itself).
 pub async fn start_generator_mode(kafka: &Kafka, s3: &S3, mode: &str) -> (Proc, String) {
+    start_generator_with(kafka, s3, mode, &[]).await
+}
+
+/// [`start_generator_mode`] with more environment (`extra` wins).
+pub async fn start_generator_with(kafka: &Kafka, s3: &S3, mode: &str, extra: &[(&str, String)]) -> (Proc, String) {
     let port = free_port();
     let mut cmd = Command::new(generator_fn_bin());
     cmd.arg(mode);
     cmd.envs(backend_env(kafka, s3)).env("HOST", "127.0.0.1").env("PORT", port.to_string());
+    cmd.envs(extra.iter().map(|(k, v)| (*k, v.as_str())));
     let child = quiet(&mut cmd, "generator-fn").spawn().expect("generator function starts");
     let base = format!("http://127.0.0.1:{port}");
     wait_for_http(&format!("{base}/healthz"), "generator function").await;
