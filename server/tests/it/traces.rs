@@ -129,6 +129,22 @@ impl Receiver {
     }
 }
 
+/// Whether `span` is below the span `ancestor` (through the spans received: the gateway's
+/// session layer has a span of its own between a request and its handler's spans).
+fn descends(spans: &[Seen], span: &Seen, ancestor: &str) -> bool {
+    let mut parent = span.parent.clone();
+    for _ in 0..32 {
+        if parent == ancestor {
+            return true;
+        }
+        match spans.iter().find(|s| s.id == parent && s.trace == span.trace) {
+            Some(p) => parent = p.parent.clone(),
+            None => return false,
+        }
+    }
+    false
+}
+
 fn one<'a>(spans: &'a [Seen], what: &str, pred: impl Fn(&Seen) -> bool) -> &'a Seen {
     let found: Vec<&Seen> = spans.iter().filter(|s| pred(s)).collect();
     assert_eq!(found.len(), 1, "exactly one {what} expected: {found:#?}");
@@ -168,7 +184,7 @@ async fn one_upload_is_one_trace_across_the_gateway_the_function_and_back() {
     let (request, put) = otlp
         .until("the gateway's upload spans", |spans| {
             let request = spans.iter().find(|s| s.service == "exam-gateway" && s.name == "POST /api/v1/exams")?;
-            let put = spans.iter().find(|s| s.name == "store upload" && s.parent == request.id)?;
+            let put = spans.iter().find(|s| s.name == "store upload" && descends(spans, s, &request.id))?;
             Some((request.clone(), put.clone()))
         })
         .await;
