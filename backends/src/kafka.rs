@@ -10,7 +10,8 @@
 //!   at the end: every gateway replica sees every announcement from the moment it starts
 //!   (it rebuilt its catalog from the store just before).
 //! * Any `KAFKA_*` environment variable becomes a librdkafka property
-//!   (`KAFKA_SECURITY_PROTOCOL=SASL_SSL` → `security.protocol`), so TLS and SASL pass through.
+//!   (`KAFKA_SECURITY_PROTOCOL=SASL_SSL` → `security.protocol`, see `settings`), so TLS and
+//!   SASL pass through.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,21 +36,6 @@ pub struct KafkaSettings {
 }
 
 impl KafkaSettings {
-    /// From `KAFKA_*` variables; `None` unless `KAFKA_BOOTSTRAP_SERVERS` is set.
-    pub fn from_env() -> Option<Self> {
-        let mut properties: Vec<(String, String)> = std::env::vars()
-            .filter_map(|(k, v)| {
-                let name = k.strip_prefix("KAFKA_")?;
-                (!v.trim().is_empty()).then(|| (name.to_ascii_lowercase().replace('_', "."), v))
-            })
-            .collect();
-        properties.sort();
-        properties
-            .iter()
-            .any(|(k, _)| k == "bootstrap.servers")
-            .then(|| KafkaSettings { properties, client_id: std::env::var("HOSTNAME").unwrap_or_else(|_| "exam".into()) })
-    }
-
     pub fn bootstrap(servers: &str) -> Self {
         KafkaSettings { properties: vec![("bootstrap.servers".into(), servers.into())], client_id: "exam".into() }
     }

@@ -2,18 +2,20 @@
 //!
 //! * [`s3::S3Store`]: `ObjectStore` on aws-sdk-s3.
 //! * [`kafka::KafkaBus`]: `EventBus` on rdkafka.
-//! * [`BackendSettings::from_env`] + [`connect`]: the embedded directory store and in-process
-//!   bus unless `S3_ENDPOINT` / `EXAM_STORE=s3` and `KAFKA_BOOTSTRAP_SERVERS` say otherwise.
-//!   Both binaries (gateway and generator function) wire themselves through here.
+//! * [`settings`]: every setting of both binaries, typed, read from the environment in one
+//!   place; [`BackendSettings`] picks the embedded directory store and in-process bus unless
+//!   `S3_ENDPOINT` / `EXAM_STORE=s3` and `KAFKA_BOOTSTRAP_SERVERS` say otherwise.
+//! * [`wire`] (and [`connect`] under it): both binaries (gateway and generator function) turn
+//!   their settings into the store, the bus and the generation service through here.
 
 pub mod kafka;
 pub mod s3;
+pub mod settings;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use exam_core::bus::{EventBus, InProcessBus};
 use exam_core::notify::NotifyingStore;
 use exam_core::store::{FsStore, ObjectStore};
@@ -43,49 +45,7 @@ pub struct BackendSettings {
     pub uploads_topic: String,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
-fn flag(name: &str) -> anyhow::Result<Option<bool>> {
-    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(None),
-        Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
-        Some("0" | "false" | "no" | "off") => Ok(Some(false)),
-        Some(other) => bail!("{name}={other:?}: expected true or false"),
-    }
-}
-
 impl BackendSettings {
-    pub fn from_env(data_dir: PathBuf, bucket: String, uploads_topic: String) -> anyhow::Result<Self> {
-        let endpoint = var("S3_ENDPOINT");
-        let use_s3 = match var("EXAM_STORE").as_deref() {
-            Some("s3") => true,
-            Some("dir") => false,
-            Some(other) => bail!("EXAM_STORE={other:?}: expected s3 or dir"),
-            None => endpoint.is_some(),
-        };
-        let store = if use_s3 {
-            StoreSettings::S3(S3Settings {
-                endpoint,
-                bucket,
-                region: var("S3_REGION").or_else(|| var("AWS_REGION")).unwrap_or_else(|| "us-east-1".into()),
-                path_style: flag("S3_FORCE_PATH_STYLE")?.unwrap_or(true),
-                create_bucket: flag("S3_CREATE_BUCKET")?.unwrap_or(true),
-                access_key: var("AWS_ACCESS_KEY_ID").context("AWS_ACCESS_KEY_ID is required for the S3 store")?,
-                secret_key: exam_core::Secret::new(
-                    var("AWS_SECRET_ACCESS_KEY").context("AWS_SECRET_ACCESS_KEY is required for the S3 store")?,
-                ),
-                operation_timeout: Duration::from_secs(var("S3_TIMEOUT_SECS").and_then(|v| v.parse().ok()).unwrap_or(30)),
-            })
-        } else {
-            StoreSettings::Dir { root: data_dir, bucket }
-        };
-        let kafka = KafkaSettings::from_env();
-        let notify_uploads = kafka.is_none() || flag("EXAM_NOTIFY_UPLOADS")?.unwrap_or(false);
-        Ok(BackendSettings { store, kafka, notify_uploads, uploads_topic })
-    }
-
     /// The embedded default in `data_dir`.
     pub fn embedded(data_dir: PathBuf, bucket: String, uploads_topic: String) -> Self {
         BackendSettings { store: StoreSettings::Dir { root: data_dir, bucket }, kafka: None, notify_uploads: true, uploads_topic }
@@ -135,4 +95,26 @@ pub async fn connect_metered(s: &BackendSettings, metrics: &exam_core::metrics::
         (raw, None)
     };
     Ok(Backends { store, bus, notifier, in_process_bus })
+}
+
+/// What a process runs on: its adapters and the generation service built on them.
+pub struct Wired {
+    pub backends: Backends,
+    /// Extraction, the built-in generator or the language model (`EXAM_LLM_*`), metered.
+    pub generation: Arc<exam_core::generation::Generation>,
+}
+
+/// The one wiring path of both binaries: connects the store and the bus of `settings`
+/// ([`connect_metered`]) and builds the generation service on them, reading documents with
+/// `extractor` (the binaries: [`settings::GenerationSettings::isolated_reader`]).
+pub async fn wire(
+    settings: &settings::ProcessSettings,
+    extractor: exam_core::pipeline::Extractor,
+    metrics: &exam_core::metrics::CoreMetrics,
+) -> anyhow::Result<Wired> {
+    let backends = connect_metered(&settings.backend_settings(), metrics).await?;
+    let g = &settings.generation;
+    let generation =
+        Arc::new(exam_llm::generation(backends.store.clone(), extractor, g.extract_budget, g.llm.as_ref())?.with_metrics(metrics.clone()));
+    Ok(Wired { backends, generation })
 }

@@ -158,14 +158,7 @@ impl S3Store {
         }
     }
 
-    async fn put_stream(
-        &self,
-        key: &str,
-        body: ByteStream,
-        len: u64,
-        meta: &ObjectMeta,
-        create_new: bool,
-    ) -> Result<ObjectInfo, StoreError> {
+    async fn put_stream(&self, key: &str, body: ByteStream, len: u64, meta: &ObjectMeta, mode: &PutMode) -> Result<ObjectInfo, StoreError> {
         let mut req = self
             .client
             .put_object()
@@ -177,13 +170,17 @@ impl S3Store {
         if !meta.content_type.is_empty() {
             req = req.content_type(&meta.content_type);
         }
-        if create_new {
-            req = req.if_none_match("*");
+        match mode {
+            PutMode::Overwrite => {}
+            PutMode::CreateNew => req = req.if_none_match("*"),
+            PutMode::IfMatch(tag) => req = req.if_match(format!("\"{tag}\"")),
         }
-        match req.send().await {
-            Ok(out) => Ok(Self::info(key, i64::try_from(len).ok(), out.e_tag(), None, meta.clone())),
-            Err(e) if create_new && status_of(&e) == Some(412) => Err(StoreError::AlreadyExists(key.to_owned())),
-            Err(e) => Err(unavailable(&format!("put {key}"), e)),
+        match (req.send().await, mode) {
+            (Ok(out), _) => Ok(Self::info(key, i64::try_from(len).ok(), out.e_tag(), None, meta.clone())),
+            (Err(e), PutMode::CreateNew) if status_of(&e) == Some(412) => Err(StoreError::AlreadyExists(key.to_owned())),
+            // 412: another version; 404: gone; 409: a concurrent conditional write won (AWS).
+            (Err(e), PutMode::IfMatch(_)) if matches!(status_of(&e), Some(404 | 409 | 412)) => Err(StoreError::Changed(key.to_owned())),
+            (Err(e), _) => Err(unavailable(&format!("put {key}"), e)),
         }
     }
 
@@ -250,12 +247,11 @@ impl S3Store {
 #[async_trait]
 impl ObjectStore for S3Store {
     async fn put_bytes(&self, key: &str, body: Bytes, meta: &ObjectMeta, mode: PutMode) -> Result<ObjectInfo, StoreError> {
-        let create_new = mode == PutMode::CreateNew;
-        if create_new && self.head(key).await?.is_some() {
+        if mode == PutMode::CreateNew && self.head(key).await?.is_some() {
             return Err(StoreError::AlreadyExists(key.to_owned()));
         }
         let len = body.len() as u64;
-        self.put_stream(key, ByteStream::from(body), len, meta, create_new).await
+        self.put_stream(key, ByteStream::from(body), len, meta, &mode).await
     }
 
     async fn put_file(&self, key: &str, path: &Path, meta: &ObjectMeta) -> Result<ObjectInfo, StoreError> {
@@ -264,7 +260,7 @@ impl ObjectStore for S3Store {
             return self.put_multipart(key, path, len, meta).await;
         }
         let body = ByteStream::from_path(path).await.map_err(|e| StoreError::Unavailable(format!("spool file: {e}")))?;
-        self.put_stream(key, body, len, meta, false).await
+        self.put_stream(key, body, len, meta, &PutMode::Overwrite).await
     }
 
     async fn get(&self, key: &str) -> Result<Option<(Bytes, ObjectInfo)>, StoreError> {

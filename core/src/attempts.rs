@@ -5,8 +5,11 @@
 //! * An attempt document is created when the attempt opens (`CreateNew`: two tabs get one
 //!   attempt), with the time limit, grace period and question/option order it keeps.
 //! * Each answer is checked against the attempt's version and deadline + grace, then merged into
-//!   the stored document under a per-attempt lock (two tabs never lose each other's answers on
-//!   one replica).
+//!   the stored document: under a per-attempt lock on one replica, and written back with
+//!   `PutMode::IfMatch` (read again on a lost race), so two tabs on two replicas never lose
+//!   each other's acknowledged answers.
+//! * Submitting first seals the stored attempt (a conditional write): answers that arrive after
+//!   are refused, so what is graded holds every answer acknowledged before.
 //! * Submitting writes `submissions/<exam>/<student>/<attempt>.json` with `CreateNew`: exactly
 //!   one submission per attempt, whichever tab, replica or sweeper gets there first; the others
 //!   get the stored one back. Then the attempt document is deleted.
@@ -53,6 +56,14 @@ pub struct Submitted {
     pub report: StudentReport,
     /// False when the attempt had already been submitted (another tab, replica or the sweeper).
     pub new: bool,
+}
+
+/// Read-modify-write rounds before giving up when other writers keep changing an attempt
+/// (each lost round means another write landed: a tab or replica saving at the same instant).
+const CONDITIONAL_ROUNDS: usize = 8;
+
+fn busy() -> ServiceError {
+    ServiceError::Unavailable("Your answers are being saved from elsewhere at the same moment; please try again.".into())
 }
 
 fn seconds_between(from: SystemTime, to: SystemTime) -> i64 {
@@ -178,6 +189,7 @@ impl Attempts {
             deadline: None,
             question_order,
             option_order,
+            sealed: false,
         };
         state.deadline = sitting.deadline(&state).map(format_time);
         match self.records.create_attempt(&state).await? {
@@ -235,15 +247,24 @@ impl Attempts {
             return Err(ServiceError::Conflict("Time is up: answers sent after the deadline are not accepted.".into()));
         }
         let _guard = self.lock(&state.exam_id, &state.student).lock().await;
-        let mut doc = match self.records.attempt(&state.exam_id, &state.student).await? {
-            Some(doc) if doc.attempt == state.attempt => doc,
-            _ => return Err(ServiceError::Conflict("This attempt has already been submitted.".into())),
-        };
-        doc.answers.insert(question, option);
-        doc.updated_at = self.clock.now_rfc3339();
-        self.records.put_attempt(&doc).await?;
-        *state = doc;
-        Ok(())
+        // Read, merge, write back only if nobody wrote in between (another replica's tab):
+        // else read again. Each round trip either lands or sees the other's write.
+        for _ in 0..CONDITIONAL_ROUNDS {
+            let (mut doc, tag) = match self.records.attempt_tagged(&state.exam_id, &state.student).await? {
+                Some((doc, tag)) if doc.attempt == state.attempt => (doc, tag),
+                _ => return Err(ServiceError::Conflict("This attempt has already been submitted.".into())),
+            };
+            if doc.sealed {
+                return Err(ServiceError::Conflict("This attempt is being submitted; no more answers are accepted.".into()));
+            }
+            doc.answers.insert(question.clone(), option.clone());
+            doc.updated_at = self.clock.now_rfc3339();
+            if self.records.replace_attempt(&doc, &tag).await? {
+                *state = doc;
+                return Ok(());
+            }
+        }
+        Err(busy())
     }
 
     /// What the student may see of a submission now.
@@ -264,10 +285,7 @@ impl Attempts {
             let report = self.report(&existing).await?;
             return Ok(Submitted { record: existing, report, new: false });
         }
-        let mut doc = match self.records.attempt(id, student).await? {
-            Some(doc) if doc.attempt == state.attempt => doc,
-            _ => state.clone(),
-        };
+        let mut doc = self.seal(state).await?;
         doc.answers.extend(extra);
         let version = self.attempt_version(id, doc.version).await?;
         let rules = self.rules.get(id).await?;
@@ -296,6 +314,28 @@ impl Attempts {
         }
         let report = self.report(&record).await?;
         Ok(Submitted { record, report, new })
+    }
+
+    /// Marks the stored attempt as being submitted (a conditional write, so an answer saved
+    /// on another replica meanwhile is either in it or refused) and returns it; the caller's
+    /// copy when there is no stored one (an HTTP submit's).
+    async fn seal(&self, state: &AttemptState) -> Result<AttemptState, ServiceError> {
+        for _ in 0..CONDITIONAL_ROUNDS {
+            let Some((mut doc, tag)) = self.records.attempt_tagged(&state.exam_id, &state.student).await? else {
+                return Ok(state.clone());
+            };
+            if doc.attempt != state.attempt {
+                return Ok(state.clone());
+            }
+            if doc.sealed {
+                return Ok(doc);
+            }
+            doc.sealed = true;
+            if self.records.replace_attempt(&doc, &tag).await? {
+                return Ok(doc);
+            }
+        }
+        Err(busy())
     }
 
     async fn remove_attempt(&self, state: &AttemptState) {

@@ -315,6 +315,7 @@ fn outcome_of<T>(r: &Result<T, StoreError>) -> &'static str {
     match r {
         Ok(_) => "ok",
         Err(StoreError::AlreadyExists(_)) => "already_exists",
+        Err(StoreError::Changed(_)) => "changed",
         Err(StoreError::InvalidKey(_)) => "invalid_key",
         Err(StoreError::Unavailable(_)) => "error",
     }

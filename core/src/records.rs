@@ -290,9 +290,20 @@ impl Records {
         create_new(self.store.as_ref(), &keys::attempt_key(&a.exam_id, &a.student.key()), a).await
     }
 
-    pub async fn put_attempt(&self, a: &AttemptState) -> Result<(), ServiceError> {
-        store::put_json(self.store.as_ref(), &keys::attempt_key(&a.exam_id, &a.student.key()), a, PutMode::Overwrite).await?;
-        Ok(())
+    /// The attempt document with its stored version's tag.
+    pub async fn attempt_tagged(&self, id: &ExamId, student: &Student) -> Result<Option<(AttemptState, String)>, ServiceError> {
+        Ok(store::get_json_tagged(self.store.as_ref(), &keys::attempt_key(id, &student.key())).await?)
+    }
+
+    /// Replaces the attempt document if it is still the version `tag` names (on every
+    /// replica: a conditional write); `Ok(false)` when it changed or is gone since.
+    pub async fn replace_attempt(&self, a: &AttemptState, tag: &str) -> Result<bool, ServiceError> {
+        let key = keys::attempt_key(&a.exam_id, &a.student.key());
+        match store::put_json(self.store.as_ref(), &key, a, PutMode::IfMatch(tag.to_owned())).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Changed(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn delete_attempt(&self, id: &ExamId, student: &Student) -> Result<(), StoreError> {

@@ -73,6 +73,11 @@ pub struct AttemptState {
     /// Option order per question, for questions whose options are shuffled.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub option_order: BTreeMap<QuestionId, Vec<OptionId>>,
+    /// Set (by a conditional write) when a submit has begun: from then on no answer is
+    /// accepted, so every answer acknowledged before is in what is graded, whichever replica
+    /// saved it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sealed: bool,
 }
 
 /// A stored, graded submission (`submissions/<exam>/<student>/<attempt>.json`).

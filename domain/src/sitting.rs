@@ -607,6 +607,7 @@ mod tests {
             deadline: None,
             question_order: Vec::new(),
             option_order: BTreeMap::new(),
+            sealed: false,
         }
     }
 

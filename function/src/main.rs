@@ -9,16 +9,12 @@
 //! Configuration: the same `S3_*`, `AWS_*`, `KAFKA_*`, `EXAM_*` variables as the gateway
 //! (README.md); `EXAM_LLM_*` selects a language model instead of the built-in generator.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use exam_backends::BackendSettings;
-use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
-use exam_domain::events::{ANNOUNCEMENTS_TOPIC, UPLOADS_TOPIC};
-use exam_generator::ExtractCommand;
+use exam_backends::settings::{Env, FunctionSettings};
+use exam_core::pipeline::{Pipeline, PipelineConfig, spawn_worker};
 use generator_fn::{FnState, metered_router};
 
 fn main() -> ExitCode {
@@ -45,34 +41,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn env(name: &str, default: &str) -> String {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_owned())
-}
-
 async fn run(mode: &str) -> anyhow::Result<()> {
     if !matches!(mode, "serve" | "consume") {
         anyhow::bail!("unknown mode {mode:?}: use serve, consume or extract-pdf");
     }
-    let uploads = env("EXAM_UPLOADS_TOPIC", UPLOADS_TOPIC);
-    let mut settings = BackendSettings::from_env(env("EXAM_DATA_DIR", "data").into(), env("S3_BUCKET", "exams"), uploads.clone())?;
-    // The function never uploads documents, so it never announces uploads.
-    settings.notify_uploads = false;
+    let settings = FunctionSettings::read(&Env::process())?;
     let metrics = generator_fn::metrics::FnMetrics::new();
-    let backends = exam_backends::connect_metered(&settings, metrics.core()).await?;
-    let budget = Duration::from_secs(env("EXAM_EXTRACT_TIMEOUT_SECS", "60").parse().context("EXAM_EXTRACT_TIMEOUT_SECS")?);
-    let extractor = Extractor::Isolated(ExtractCommand { program: std::env::current_exe()?, args: vec!["extract-pdf".into()] });
-    let llm = exam_llm::LlmSettings::from_env()?;
-    let generation =
-        Arc::new(exam_llm::generation(backends.store.clone(), extractor, budget, llm.as_ref())?.with_metrics(metrics.core().clone()));
+    let extractor = settings.process.generation.isolated_reader(std::env::current_exe()?, "extract-pdf");
+    let exam_backends::Wired { backends, generation } = exam_backends::wire(&settings.process, extractor, metrics.core()).await?;
     let pipeline = Arc::new(Pipeline::new(
         backends.store.clone(),
         backends.bus.clone(),
-        PipelineConfig { announcements_topic: env("EXAM_ANNOUNCEMENTS_TOPIC", ANNOUNCEMENTS_TOPIC), generation },
+        PipelineConfig { announcements_topic: settings.process.announcements_topic.clone(), generation },
     ));
     // Consume mode handles one document at a time so offsets are stored in order; scale out
     // with partitions and replicas.
-    let worker = if mode == "consume" { Some(spawn_worker(pipeline.clone(), backends.bus.clone(), &uploads, 1).await?) } else { None };
-    let addr: SocketAddr = format!("{}:{}", env("HOST", "0.0.0.0"), env("PORT", "8080")).parse().context("HOST/PORT")?;
+    let uploads = &settings.process.uploads_topic;
+    let worker = if mode == "consume" { Some(spawn_worker(pipeline.clone(), backends.bus.clone(), uploads, 1).await?) } else { None };
+    let addr = settings.addr;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, mode, "generator function listening");
     let app = metered_router(FnState { pipeline, store: backends.store, bus: backends.bus }, metrics);

@@ -7,8 +7,9 @@
 //! [`ExtractError::Timeout`] and the child is killed.
 //!
 //! Limits, so that no PDF can take the server's memory: the child first limits itself
-//! (`setrlimit`: data segment and address space to `EXAM_EXTRACT_MEMORY_MB`, CPU to
-//! `EXAM_EXTRACT_TIMEOUT_SECS` + 1 s; both inherited from the server's environment); it
+//! (`setrlimit`: data segment and address space to its `--memory-mb`, CPU to its
+//! `--cpu-secs`; [`ExtractCommand::limited`] passes the settings `EXAM_EXTRACT_MEMORY_MB` and
+//! `EXAM_EXTRACT_TIMEOUT_SECS` + 1 s); it
 //! answers at most [`MAX_ANSWER_BYTES`]; the parent reads at most that much of its stdout (and
 //! the last 4 KiB of its stderr), streamed, and kills it past that. A child that ran out of
 //! memory is [`ExtractError::TooLarge`].
@@ -24,16 +25,12 @@ use crate::extract::{Document, ExtractError, MAX_DOCUMENT_TEXT_BYTES, extract_pa
 
 /// The largest JSON answer the parent reads from the child: the capped text, escaped.
 pub const MAX_ANSWER_BYTES: usize = 2 * MAX_DOCUMENT_TEXT_BYTES + (64 << 10);
-/// Memory the child may use unless `EXAM_EXTRACT_MEMORY_MB` says otherwise.
+/// Memory the child may use unless its `--memory-mb` says otherwise.
 pub const DEFAULT_MEMORY_MB: u64 = 256;
+/// CPU seconds the child may use unless its `--cpu-secs` says otherwise.
+const DEFAULT_CPU_SECS: u64 = 61;
 /// How much of the child's stderr is kept (its last line explains a crash).
 const STDERR_TAIL_BYTES: usize = 4 << 10;
-
-/// The child's memory limit in MiB: `EXAM_EXTRACT_MEMORY_MB` (at least 32), else
-/// [`DEFAULT_MEMORY_MB`].
-pub fn memory_limit_mb() -> u64 {
-    std::env::var("EXAM_EXTRACT_MEMORY_MB").ok().and_then(|v| v.trim().parse::<u64>().ok()).map_or(DEFAULT_MEMORY_MB, |mb| mb.max(32))
-}
 
 /// The command that runs the child side ([`run_extract_child`]), e.g. the server's own binary
 /// with its hidden subcommand.
@@ -41,6 +38,27 @@ pub fn memory_limit_mb() -> u64 {
 pub struct ExtractCommand {
     pub program: PathBuf,
     pub args: Vec<String>,
+}
+
+impl ExtractCommand {
+    /// `program [subcommand] --memory-mb M --cpu-secs S`: the reader limited to `memory_mb`
+    /// (at least 32) and to the CPU time of `budget` + 1 s.
+    pub fn limited(program: impl Into<PathBuf>, subcommand: Option<&str>, memory_mb: u64, budget: Duration) -> Self {
+        let mut args: Vec<String> = subcommand.map(str::to_owned).into_iter().collect();
+        let cpu = budget.as_secs().max(1) + 1;
+        args.extend(["--memory-mb".into(), memory_mb.max(32).to_string(), "--cpu-secs".into(), cpu.to_string()]);
+        ExtractCommand { program: program.into(), args }
+    }
+
+    /// The memory limit this command gives the child (for the error message).
+    fn memory_mb(&self) -> u64 {
+        flag_value(&self.args, "--memory-mb").unwrap_or(DEFAULT_MEMORY_MB)
+    }
+}
+
+/// The number after `flag` in `args`.
+fn flag_value(args: &[String], flag: &str) -> Option<u64> {
+    args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok())
 }
 
 /// Runs `cmd` as a child process, writes `pdf` to its stdin and reads its JSON answer.
@@ -96,7 +114,7 @@ pub async fn extract_isolated(cmd: &ExtractCommand, pdf: &[u8], budget: Duration
     if !status.success() {
         let stderr = String::from_utf8_lossy(&tail);
         if stderr.contains("memory allocation of") {
-            return Err(out_of_memory());
+            return Err(out_of_memory(cmd.memory_mb()));
         }
         if killed_by(&status, 24) {
             // SIGXCPU: the child's own CPU limit.
@@ -109,8 +127,8 @@ pub async fn extract_isolated(cmd: &ExtractCommand, pdf: &[u8], budget: Duration
         .map_err(|e| ExtractError::Crashed(format!("the reader process gave an unreadable answer ({e})")))?
 }
 
-fn out_of_memory() -> ExtractError {
-    ExtractError::TooLarge(format!("reading it needs more than the {} MiB of memory the PDF reader may use", memory_limit_mb()))
+fn out_of_memory(memory_mb: u64) -> ExtractError {
+    ExtractError::TooLarge(format!("reading it needs more than the {memory_mb} MiB of memory the PDF reader may use"))
 }
 
 /// The last [`STDERR_TAIL_BYTES`] the child writes to stderr, read as it comes.
@@ -159,7 +177,11 @@ fn describe_status(status: &std::process::ExitStatus) -> String {
 /// if the answer cannot be written (or the process is killed by its limits: an allocation
 /// past the memory limit aborts).
 pub fn run_extract_child() -> ExitCode {
-    limit_self();
+    let args: Vec<String> = std::env::args().collect();
+    limit_self(
+        flag_value(&args, "--memory-mb").map_or(DEFAULT_MEMORY_MB, |mb| mb.max(32)),
+        flag_value(&args, "--cpu-secs").unwrap_or(DEFAULT_CPU_SECS).max(1),
+    );
     let mut pdf = Vec::new();
     let result = match std::io::stdin().lock().read_to_end(&mut pdf) {
         Ok(_) => extract_pages(&pdf),
@@ -189,19 +211,18 @@ pub fn run_extract_child() -> ExitCode {
 }
 
 /// `setrlimit` on the child itself, first thing: data (heap and anonymous mappings, Linux ≥
-/// 4.7) to the memory limit, the address space to what is mapped now (the binary, its
-/// libraries, the stack) plus the memory limit, and CPU seconds to the time budget + 1 (SIGXCPU,
+/// 4.7) to `memory_mb`, the address space to what is mapped now (the binary, its
+/// libraries, the stack) plus that, and CPU seconds to `cpu` (the time budget + 1: SIGXCPU,
 /// then SIGKILL a second later; the parent normally kills it first). Failures are reported on
 /// stderr and the child goes on: the parent's timeout and output cap still hold.
-fn limit_self() {
+fn limit_self(memory_mb: u64, cpu: u64) {
     #[cfg(unix)]
     {
         use rlimit::Resource;
-        let memory = memory_limit_mb() << 20;
+        let memory = memory_mb << 20;
         let mapped = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
             s.lines().find_map(|l| l.strip_prefix("VmSize:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         });
-        let cpu = std::env::var("EXAM_EXTRACT_TIMEOUT_SECS").ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(60).max(1) + 1;
         let limits = [
             ("memory", Resource::DATA, Some((memory, memory))),
             ("address space", Resource::AS, mapped.map(|kib| ((kib << 10) + memory, (kib << 10) + memory))),
@@ -216,4 +237,6 @@ fn limit_self() {
             }
         }
     }
+    #[cfg(not(unix))]
+    let _ = (memory_mb, cpu);
 }

@@ -18,4 +18,4 @@ pub use extract::{
     normalise_page,
 };
 pub use generate::{GenerateError, Generated, generate};
-pub use isolate::{ExtractCommand, MAX_ANSWER_BYTES, extract_isolated, memory_limit_mb, run_extract_child};
+pub use isolate::{DEFAULT_MEMORY_MB, ExtractCommand, MAX_ANSWER_BYTES, extract_isolated, run_extract_child};

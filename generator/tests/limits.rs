@@ -68,8 +68,7 @@ async fn the_child_process_refuses_bombs_too() {
 /// own setrlimit stops it, and the parent says why.
 #[tokio::test]
 async fn the_child_process_cannot_use_more_memory_than_allowed() {
-    let cmd =
-        ExtractCommand { program: "env".into(), args: vec!["EXAM_EXTRACT_MEMORY_MB=48".into(), env!("CARGO_BIN_EXE_exam-extract").into()] };
+    let cmd = ExtractCommand::limited(env!("CARGO_BIN_EXE_exam-extract"), None, 48, Duration::from_secs(60));
     // 3.5 MiB of drawing operators: no text, ~150 MiB once parsed.
     let ops: Vec<u8> = b"100.5 200.25 m 300.125 400.5 l S\n".iter().copied().cycle().take(7 << 19).collect();
     let pdf = hostile::pdf(&[[hostile::TEXT_LINE.repeat(5), ops].concat()], None);

@@ -2,7 +2,7 @@
 //! API: OpenAI, vLLM, Ollama, LM Studio, Bedrock's OpenAI-compatible endpoint, or anything else
 //! that serves `POST {base}/chat/completions`.
 //!
-//! * [`LlmSettings::from_env`]: `EXAM_LLM_*` (README.md); `None` unless a base URL and a model
+//! * [`LlmSettings::from_lookup`]: `EXAM_LLM_*` (README.md); `None` unless a base URL and a model
 //!   are set, so the built-in generator stays the default.
 //! * [`generation`]: the [`exam_core::generation::Generation`] both binaries run: the built-in
 //!   generator, or this model with the built-in generator as fallback.
@@ -86,13 +86,9 @@ impl LlmSettings {
         }
     }
 
-    /// `None` when neither `EXAM_LLM_BASE_URL` nor `EXAM_LLM_MODEL` is set: the built-in
-    /// generator. One without the other is an error, as is any malformed value.
-    pub fn from_env() -> anyhow::Result<Option<Self>> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// [`LlmSettings::from_env`] over any variable source.
+    /// From `EXAM_LLM_*` in `lookup` (the binaries: `exam_backends::settings::Env`). `None`
+    /// when neither `EXAM_LLM_BASE_URL` nor `EXAM_LLM_MODEL` is set: the built-in generator.
+    /// One without the other is an error, as is any malformed value.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<Self>> {
         let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let num = |name: &str| -> anyhow::Result<Option<u64>> {

@@ -28,7 +28,6 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use exam_backends::BackendSettings;
 use exam_core::pipeline::{Extractor, Pipeline, PipelineConfig, spawn_worker};
 use exam_core::service::{Platform, PlatformConfig};
 use exam_domain::ExamStatus;
@@ -57,33 +56,27 @@ impl Application {
     /// Wires the store, the bus and (with the in-process bus) the generator, rebuilds the
     /// catalog and binds the listener (port 0 allowed).
     pub async fn build(settings: Settings, extractor: Extractor) -> anyhow::Result<Self> {
-        let backend_settings = settings.backends.clone().unwrap_or_else(|| {
-            BackendSettings::embedded(settings.data_dir.clone(), settings.bucket.clone(), settings.uploads_topic.clone())
-        });
         let metrics = metrics::Metrics::new();
-        let backends = exam_backends::connect_metered(&backend_settings, metrics.core()).await?;
+        let exam_backends::Wired { backends, generation } = exam_backends::wire(&settings.process, extractor, metrics.core()).await?;
         let (store, bus) = (backends.store.clone(), backends.bus.clone());
         let mut tasks = Vec::new();
-        // Also needed without the embedded pipeline: teachers regenerate single questions here.
-        let generation = Arc::new(
-            exam_llm::generation(store.clone(), extractor, settings.extract_budget, settings.llm.as_ref())?
-                .with_metrics(metrics.core().clone()),
-        );
-
+        // The generation service is also needed without the embedded pipeline: teachers
+        // regenerate single questions here.
         if settings.embedded_generator.unwrap_or(backends.in_process_bus) {
             let pipeline = Arc::new(Pipeline::new(
                 store.clone(),
                 bus.clone(),
-                PipelineConfig { announcements_topic: settings.announcements_topic.clone(), generation: generation.clone() },
+                PipelineConfig { announcements_topic: settings.process.announcements_topic.clone(), generation: generation.clone() },
             ));
-            tasks.push(spawn_worker(pipeline, bus.clone(), &settings.uploads_topic, settings.generator_concurrency).await?);
+            tasks
+                .push(spawn_worker(pipeline, bus.clone(), &settings.process.uploads_topic, settings.process.generation.concurrency).await?);
         }
 
         let platform = Platform::with_metrics(
             store.clone(),
             bus.clone(),
             PlatformConfig {
-                announcements_topic: settings.announcements_topic.clone(),
+                announcements_topic: settings.process.announcements_topic.clone(),
                 pass_mark: settings.pass_mark,
                 generation,
                 clock: Arc::new(exam_core::clock::SystemClock),
@@ -125,10 +118,7 @@ impl Application {
             .site_root(settings.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(addr)
-            .env(match std::env::var("LEPTOS_ENV").as_deref() {
-                Ok("DEV" | "dev" | "development") => Env::DEV,
-                _ => Env::PROD,
-            })
+            .env(if settings.leptos_dev { Env::DEV } else { Env::PROD })
             .build();
         let sessions = auth::sessions::StoreSessions::new(store.clone());
         tasks.push(tokio::spawn({
@@ -325,8 +315,8 @@ async fn first_teacher(platform: &Platform, settings: &Settings) -> anyhow::Resu
     if let Some(token) = identity.setup.prepare(&identity.accounts).await.context("cannot prepare the setup link")? {
         let base = settings.auth.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.addr));
         let link = format!("{base}/setup?token={token}");
-        let file = settings.data_dir.join("setup-link.txt");
-        let written = std::fs::create_dir_all(&settings.data_dir).and_then(|()| std::fs::write(&file, format!("{link}\n")));
+        let file = settings.process.data_dir.join("setup-link.txt");
+        let written = std::fs::create_dir_all(&settings.process.data_dir).and_then(|()| std::fs::write(&file, format!("{link}\n")));
         // The one place a secret is logged on purpose: it is single-use, dies with the first
         // account, and the operator needs it.
         tracing::warn!(setup.link = %link, "no teacher account yet: open the setup link to create the first one");

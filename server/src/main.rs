@@ -11,8 +11,6 @@
 
 use std::process::ExitCode;
 
-use exam_core::pipeline::Extractor;
-use exam_generator::ExtractCommand;
 use server::{Application, Settings};
 
 fn main() -> ExitCode {
@@ -67,18 +65,17 @@ fn precompress(args: &[String]) -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    let exe = std::env::current_exe()?;
-    let extractor = Extractor::Isolated(ExtractCommand { program: exe, args: vec!["extract-pdf".into()] });
+    let extractor = settings.process.generation.isolated_reader(std::env::current_exe()?, "extract-pdf");
     let app = Application::build(settings, extractor).await?;
     app.run_until_stopped(shutdown_signal()).await
 }
 
 async fn setup_notifications() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    let Some(exam_backends::BackendSettings { store: exam_backends::StoreSettings::S3(s3), .. }) = settings.backends else {
+    let Some(exam_backends::BackendSettings { store: exam_backends::StoreSettings::S3(s3), .. }) = settings.process.backends else {
         anyhow::bail!("setup-notifications needs the S3 store: set S3_ENDPOINT (or EXAM_STORE=s3) and the AWS_* credentials");
     };
-    let arn = std::env::var("EXAM_NOTIFY_QUEUE_ARN").unwrap_or_else(|_| "arn:minio:sqs::exams:kafka".into());
+    let arn = settings.notify_queue_arn;
     let store = exam_backends::S3Store::connect(&s3).await?;
     store.configure_upload_notifications(&arn, exam_domain::keys::UPLOADS_PREFIX).await?;
     tracing::info!(bucket = %s3.bucket, queue_arn = %arn, prefix = exam_domain::keys::UPLOADS_PREFIX, "bucket notification configured");

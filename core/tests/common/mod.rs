@@ -54,19 +54,7 @@ pub async fn platform_in(dir: tempfile::TempDir) -> Fixture {
 
 /// A second gateway replica: the same store and bus, its own catalog and caches.
 pub async fn replica(f: &Fixture) -> Arc<Platform> {
-    let generation = Arc::new(Generation::builtin(f.store.clone(), Extractor::InProcess, Duration::from_secs(10)));
-    let platform = Platform::new(
-        f.store.clone(),
-        f.bus.clone(),
-        PlatformConfig {
-            announcements_topic: "announcements".into(),
-            pass_mark: PassMark::default(),
-            generation,
-            clock: Arc::new(f.clock.clone()),
-        },
-    );
-    platform.start().await.unwrap();
-    platform
+    replica_on(f, f.store.clone()).await
 }
 
 /// A bank of `n` four-option questions; the correct answer of each is its first option ("a").
@@ -88,4 +76,21 @@ impl Fixture {
     pub async fn settings(&self, id: &ExamId, body: serde_json::Value) {
         self.platform.put_settings(id, &body).await.unwrap();
     }
+}
+
+/// A second gateway replica whose store is `store` (a wrapper over the fixture's).
+pub async fn replica_on(f: &Fixture, store: Arc<dyn exam_core::store::ObjectStore>) -> Arc<Platform> {
+    let generation = Arc::new(Generation::builtin(store.clone(), Extractor::InProcess, Duration::from_secs(10)));
+    let platform = Platform::new(
+        store,
+        f.bus.clone(),
+        PlatformConfig {
+            announcements_topic: "announcements".into(),
+            pass_mark: PassMark::default(),
+            generation,
+            clock: Arc::new(f.clock.clone()),
+        },
+    );
+    platform.start().await.unwrap();
+    platform
 }

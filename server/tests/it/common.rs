@@ -52,7 +52,7 @@ pub fn fixture(name: &str) -> Vec<u8> {
 pub fn settings(data: &Path) -> Settings {
     let mut s = Settings {
         addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data.to_path_buf(),
+        process: server::settings::ProcessSettings::embedded(data),
         site_root: data.join("site"),
         spool_dir: data.to_path_buf(),
         ..Settings::default()
@@ -119,7 +119,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// An app whose harness holds no token (for apps without the admin account).
 pub async fn spawn_bare(settings: Settings) -> TestApp {
-    let data = settings.data_dir.clone();
+    let data = settings.process.data_dir.clone();
     let app = Application::build(settings, extractor()).await.expect("app builds");
     let addr = format!("127.0.0.1:{}", app.port());
     let platform = app.platform();

@@ -28,16 +28,15 @@ fn s3_backend(s3: &real::S3, app: &server::Settings) -> BackendSettings {
         }),
         kafka: None,
         notify_uploads: true,
-        uploads_topic: app.uploads_topic.clone(),
+        uploads_topic: app.process.uploads_topic.clone(),
     }
 }
 
 /// A gateway on `backends` (the embedded store when `None`) and a handle on the same store.
 async fn gateway(data: &Path, backends: Option<BackendSettings>) -> (TestApp, Arc<dyn ObjectStore>) {
     let mut s = common::settings(data);
-    let store_settings =
-        backends.clone().unwrap_or_else(|| BackendSettings::embedded(data.to_path_buf(), s.bucket.clone(), s.uploads_topic.clone()));
-    s.backends = backends;
+    s.process.backends = backends;
+    let store_settings = s.process.backend_settings();
     let app = common::spawn_with(s).await;
     let store = exam_backends::connect(&store_settings).await.unwrap().store;
     (app, store)
