@@ -7,7 +7,8 @@
 //! * `generator-fn extract-pdf`: the isolated PDF reader it starts as a child process.
 //!
 //! Configuration: the same `S3_*`, `AWS_*`, `KAFKA_*`, `EXAM_*` variables as the gateway
-//! (README.md); `EXAM_LLM_*` selects a language model instead of the built-in generator.
+//! (README.md), read by `exam_backends::settings::FunctionSettings`; `EXAM_LLM_*` selects a
+//! language model instead of the built-in generator.
 
 use std::process::ExitCode;
 use std::sync::Arc;
