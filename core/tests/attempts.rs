@@ -7,21 +7,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::platform;
+use common::{ada, o, platform, q};
 use exam_core::service::ServiceError;
+use exam_domain::Student;
 use exam_domain::sitting::StudentOverride;
-use exam_domain::{OptionId, QuestionId, Student};
 use serde_json::json;
-
-fn q(s: &str) -> QuestionId {
-    QuestionId::parse(s).unwrap()
-}
-fn o(s: &str) -> OptionId {
-    OptionId::parse(s).unwrap()
-}
-fn ada() -> Student {
-    Student::parse("Ada").unwrap()
-}
 
 #[tokio::test]
 async fn an_expired_attempt_is_submitted_once_by_the_server_and_late_answers_are_refused() {

@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use common::{platform, replica_on};
+use common::{ada, o, platform, q, replica_on};
 use exam_core::service::ServiceError;
 use exam_core::store::{ObjectInfo, ObjectMeta, ObjectStore, PutMode, StoreError};
-use exam_domain::{OptionId, QuestionId, Student};
+
 use tokio::sync::{Notify, oneshot};
 
 /// Passes everything through, except that while armed, the next write of an attempt
@@ -69,16 +69,6 @@ impl ObjectStore for Gated {
     fn bucket(&self) -> &str {
         self.inner.bucket()
     }
-}
-
-fn q(s: &str) -> QuestionId {
-    QuestionId::parse(s).unwrap()
-}
-fn o(s: &str) -> OptionId {
-    OptionId::parse(s).unwrap()
-}
-fn ada() -> Student {
-    Student::parse("Ada").unwrap()
 }
 
 #[tokio::test]

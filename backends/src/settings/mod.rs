@@ -7,8 +7,9 @@
 //!   [`ProcessSettings`] inside.
 //! * [`FunctionSettings`]: the generator function's own (its listen address), likewise.
 //!
-//! Nothing else in the workspace reads the environment (the benchmarks and examples read
-//! their own knobs). [`crate::wire`] turns these settings into running adapters, for both
+//! Nothing else in the workspace reads settings from the environment (exam-telemetry reads
+//! `RUST_LOG`, `EXAM_LOG_FORMAT` and `OTEL_*` before these are read; the benchmarks and
+//! examples read their own knobs). [`crate::wire`] turns these settings into running adapters, for both
 //! binaries. README.md's settings table documents every variable read here (a test checks).
 
 mod auth;

@@ -101,12 +101,17 @@ impl FsInner {
             std::fs::create_dir_all(parent)?;
         }
         let mut staged = tempfile::NamedTempFile::new_in(&self.tmp)?;
-        match source {
-            Source::Bytes(b) => staged.write_all(&b)?,
+        // JSON records are written from memory: their tag is the hash of the bytes at hand.
+        let tag = match source {
+            Source::Bytes(b) => {
+                staged.write_all(&b)?;
+                is_record(key).then(|| content_tag(&b))
+            }
             Source::File(p) => {
                 io::copy(&mut std::fs::File::open(p)?, staged.as_file_mut())?;
+                is_record(key).then(|| std::fs::read(staged.path()).map(|b| content_tag(&b))).transpose()?
             }
-        }
+        };
         // Metadata before bytes: an object is visible only once its bytes are in place.
         let explicit_meta = *meta != implied_meta(key);
         let meta_tmp = if explicit_meta {
@@ -119,7 +124,6 @@ impl FsInner {
         } else {
             None
         };
-        let tag = if is_record(key) { Some(content_tag(&std::fs::read(staged.path())?)) } else { None };
         let _commit = self.commit.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let info = match mode {
             PutMode::IfMatch(expected) => {

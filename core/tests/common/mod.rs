@@ -94,3 +94,13 @@ pub async fn replica_on(f: &Fixture, store: Arc<dyn exam_core::store::ObjectStor
     platform.start().await.unwrap();
     platform
 }
+
+pub fn q(s: &str) -> exam_domain::QuestionId {
+    exam_domain::QuestionId::parse(s).unwrap()
+}
+pub fn o(s: &str) -> exam_domain::OptionId {
+    exam_domain::OptionId::parse(s).unwrap()
+}
+pub fn ada() -> exam_domain::Student {
+    exam_domain::Student::parse("Ada").unwrap()
+}
