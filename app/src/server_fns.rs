@@ -7,7 +7,7 @@
 //! during SSR server functions are direct calls that no middleware sees.
 
 use exam_domain::stats::ExamStatistics;
-use exam_domain::{ExamPaper, ExamSettings, ExamSummary, SittingView, StudentStatus, SubmissionRecord, TeacherExam};
+use exam_domain::{ExamPaper, ExamSettings, ExamSummary, ResultsPage, SittingView, StudentStatus, TeacherExam};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -242,12 +242,13 @@ pub async fn load_exam_paper_version(id: String, version: u32) -> Result<ExamPap
     platform()?.attempts().paper_version(&id, version).await.map_err(err)
 }
 
+/// One page of an exam's results, newest first, with the summary over all of them.
 #[server(prefix = "/sfn/teacher")]
-pub async fn load_submissions(id: String) -> Result<(ExamSummary, Vec<SubmissionRecord>), ServerFnError> {
+pub async fn load_results(id: String, #[server(default)] page: Option<u32>) -> Result<ResultsPage, ServerFnError> {
     let p = platform()?;
     let id = owned(&id).await?;
     let exam = p.exam(&id).map_err(err)?;
-    Ok((exam, p.submissions(&id).await.map_err(err)?))
+    Ok(ResultsPage::of(exam, &p.submissions(&id).await.map_err(err)?, page.unwrap_or(1)))
 }
 
 /// A student's standing in an exam: window, attempts left, the running attempt and the results

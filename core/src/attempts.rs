@@ -22,8 +22,8 @@ use std::time::{Duration, SystemTime};
 
 use exam_domain::sitting::{StudentReport, WindowState, attempt_order, attempt_seed, format_time, kept_submission};
 use exam_domain::{
-    AttemptState, ExamId, ExamPaper, ExamStatus, InProgress, OptionId, PublishedVersion, QuestionId, SittingView, Student, StudentStatus,
-    SubmissionRecord, grade,
+    AttemptState, ExamId, ExamPaper, ExamStatus, InProgress, OptionId, PublishedVersion, QuestionId, QuestionResult, SittingView, Student,
+    StudentStatus, SubmissionRecord, grade, regrade_results,
 };
 
 use crate::announce::Announcer;
@@ -272,7 +272,22 @@ impl Attempts {
         let rules = self.rules.get(&record.exam_id).await?;
         let student = Student::parse(&record.student).map_err(|e| ServiceError::invalid("student", e.to_string()))?;
         let visible = rules.sitting(&student).results_visible(self.clock.now());
-        Ok(StudentReport::new(record, rules.settings.review, visible))
+        let outcomes = self.outcomes(record, StudentReport::needs_outcomes(rules.settings.review, visible)).await?;
+        Ok(StudentReport::new(record, &outcomes, rules.settings.review, visible))
+    }
+
+    /// The per-question outcomes of a submission, when `needed`: a stored record is compact
+    /// (answers and score), so they are rebuilt from its answers and the published version it
+    /// was graded against (immutable, and cached); records stored before carry them.
+    async fn outcomes(&self, record: &SubmissionRecord, needed: bool) -> Result<Vec<QuestionResult>, ServiceError> {
+        if !needed {
+            return Ok(Vec::new());
+        }
+        if !record.report.results.is_empty() {
+            return Ok(record.report.results.clone());
+        }
+        let version = self.records.version(&record.exam_id, record.version).await?;
+        Ok(regrade_results(&version.bank, &record.answers))
     }
 
     /// Grades and stores the attempt, exactly once. `extra` answers (the HTTP submit's) are
@@ -289,9 +304,12 @@ impl Attempts {
         doc.answers.extend(extra);
         let version = self.attempt_version(id, doc.version).await?;
         let rules = self.rules.get(id).await?;
-        let report = grade(&version.bank, &doc.answers, rules.pass_mark());
+        let graded = grade(&version.bank, &doc.answers, rules.pass_mark());
         let answers =
             doc.answers.into_iter().filter(|(q, o)| version.bank.question(q).is_some_and(|q| q.option_text(o).is_some())).collect();
+        // Compact: the answers (only ids of the paper) and the score; the outcomes are
+        // rebuilt from the version when a review shows them.
+        let report = graded.compact();
         let record = SubmissionRecord {
             exam_id: id.clone(),
             student: student.to_string(),
@@ -312,7 +330,14 @@ impl Attempts {
             tracing::info!(exam.id = %id, attempt = record.attempt, version = record.version, auto, score = record.report.score, total = record.report.total, "submission stored");
             self.announcer.announce(submission_announcement(&record));
         }
-        let report = self.report(&record).await?;
+        let report = if new {
+            // The outcomes just graded, not rebuilt.
+            let sitting = rules.sitting(student);
+            let visible = sitting.results_visible(self.clock.now());
+            StudentReport::new(&record, &graded.results, rules.settings.review, visible)
+        } else {
+            self.report(&record).await?
+        };
         Ok(Submitted { record, report, new })
     }
 
@@ -452,6 +477,11 @@ impl Attempts {
         let kept_attempt = if visible { kept_submission(&refs, rules.settings.grade).map(|i| subs[i].attempt) } else { None };
         let time_limit_secs = sitting.time_limit_secs().map(|limit| u32::try_from(sitting.with_accommodations(limit)).unwrap_or(u32::MAX));
         let attempts_left = allowed.map(|a| a.saturating_sub(used));
+        let needed = StudentReport::needs_outcomes(rules.settings.review, visible);
+        let mut results = Vec::with_capacity(subs.len());
+        for r in &subs {
+            results.push(StudentReport::new(r, &self.outcomes(r, needed).await?, rules.settings.review, visible));
+        }
         Ok(StudentStatus {
             exam_id: id.clone(),
             title: exam.title,
@@ -464,7 +494,7 @@ impl Attempts {
             attempts_used: used,
             attempts_left,
             in_progress: running.as_ref().map(|d| self.in_progress(d, &rules, now)),
-            results: subs.iter().map(|r| StudentReport::new(r, rules.settings.review, visible)).collect(),
+            results,
             kept_attempt,
             server_time: format_time(now),
         })

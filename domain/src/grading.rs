@@ -52,7 +52,33 @@ pub struct GradeReport {
     pub percent: f64,
     pub passed: bool,
     pub pass_mark: u8,
+    /// Each question's outcome. Empty in a stored [`crate::SubmissionRecord`] (records are
+    /// compact: the answers and the score); rebuilt from the answers and the immutable
+    /// published version the attempt was graded against when a review needs it
+    /// ([`GradeReport::compact`], [`regrade_results`]). Records stored before carry it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<QuestionResult>,
+}
+
+impl GradeReport {
+    /// The score without the per-question outcomes: what a submission record stores.
+    pub fn compact(&self) -> GradeReport {
+        GradeReport {
+            score: self.score,
+            total: self.total,
+            percent: self.percent,
+            passed: self.passed,
+            pass_mark: self.pass_mark,
+            results: Vec::new(),
+        }
+    }
+}
+
+/// The per-question outcomes of `answers` on `bank` (the version they were graded against):
+/// what a compact record leaves out. The same function as [`grade`] computes, so a review
+/// rebuilt later shows exactly what grading saw.
+pub fn regrade_results(bank: &QuestionBank, answers: &BTreeMap<QuestionId, OptionId>) -> Vec<QuestionResult> {
+    grade(bank, answers, PassMark::default()).results
 }
 
 /// Grades `answers` against the bank. Answers to unknown questions, and option ids that do
@@ -112,6 +138,18 @@ mod tests {
         assert_eq!(r.results[1].chosen_text.as_deref(), Some("False"));
         assert_eq!(r.results[1].correct_text, "True");
         assert!(!r.results[1].is_correct);
+    }
+
+    #[test]
+    fn a_compact_report_keeps_the_score_and_the_outcomes_are_rebuilt_from_the_answers() {
+        let given = answers(&[("q1", "b"), ("q2", "false")]);
+        let full = grade(&bank(), &given, PassMark::new(60).unwrap());
+        let compact = full.compact();
+        assert!(compact.results.is_empty());
+        assert_eq!((compact.score, compact.total, compact.passed, compact.pass_mark), (1, 3, false, 60));
+        let stored = serde_json::to_string(&compact).unwrap();
+        assert!(!stored.contains("results") && !stored.contains("a?"), "{stored}");
+        assert_eq!(regrade_results(&bank(), &given), full.results);
     }
 
     #[test]

@@ -39,11 +39,11 @@ pub mod views;
 
 pub use bank::{AnswerOption, ExamPaper, PaperQuestion, Question, QuestionBank, QuestionKind, SourceRef};
 pub use events::{Announcement, ExamStatus, Stage};
-pub use grading::{GradeReport, PassMark, QuestionResult, grade};
+pub use grading::{GradeReport, PassMark, QuestionResult, grade, regrade_results};
 pub use ids::{ExamId, IdError, OptionId, QuestionId, Student};
 pub use params::{GenerationParams, ParamError};
 pub use records::{AttemptState, FailureRecord, Publication};
 pub use sitting::{ExamSettings, GradePolicy, ReviewPolicy, ReviewShow, ReviewWhen, StudentOverride, StudentReport};
 pub use stats::{ExamStatistics, HistogramBin, ItemFlag, ItemStatistics, OptionStatistics, analyse};
 pub use versions::{Draft, PublishedVersion, QuestionEdit, VersionInfo};
-pub use views::{DraftInfo, ExamSummary, InProgress, SittingView, StudentStatus, SubmissionRecord, TeacherExam};
+pub use views::{DraftInfo, ExamSummary, InProgress, ResultRow, ResultsPage, SittingView, StudentStatus, SubmissionRecord, TeacherExam};

@@ -427,7 +427,11 @@ pub struct ReviewedQuestion {
 }
 
 impl StudentReport {
-    pub fn new(record: &SubmissionRecord, policy: ReviewPolicy, visible: bool) -> Self {
+    /// What the student may see of `record` under `policy`. `outcomes`: the per-question
+    /// results of the submission (a stored record is compact and leaves them out; the caller
+    /// rebuilds them from the graded version, and only when the policy shows them: see
+    /// [`StudentReport::needs_outcomes`]).
+    pub fn new(record: &SubmissionRecord, outcomes: &[crate::QuestionResult], policy: ReviewPolicy, visible: bool) -> Self {
         let r = &record.report;
         let mut out = StudentReport {
             attempt: record.attempt,
@@ -454,8 +458,7 @@ impl StudentReport {
         out.pass_mark = Some(r.pass_mark);
         if policy.show >= ReviewShow::Answers {
             let key = policy.show == ReviewShow::Correct;
-            out.results = r
-                .results
+            out.results = outcomes
                 .iter()
                 .map(|q| ReviewedQuestion {
                     question_id: q.question_id.clone(),
@@ -472,6 +475,11 @@ impl StudentReport {
                 .collect();
         }
         out
+    }
+
+    /// Whether a report under `policy` shows per-question outcomes.
+    pub fn needs_outcomes(policy: ReviewPolicy, visible: bool) -> bool {
+        visible && policy.show >= ReviewShow::Answers
     }
 }
 
@@ -720,21 +728,26 @@ mod tests {
     #[test]
     fn a_report_carries_only_what_the_policy_shows() {
         let r = record();
-        let hidden = serde_json::to_string(&StudentReport::new(&r, ReviewPolicy::default(), false)).unwrap();
+        let hidden = serde_json::to_string(&StudentReport::new(&r, &r.report.results, ReviewPolicy::default(), false)).unwrap();
         for word in ["score", "\"y\"", "correct_text", "because", "is_correct", "results\":[{"] {
             assert!(!hidden.contains(word), "{word} in {hidden}");
         }
-        let score = StudentReport::new(&r, ReviewPolicy { show: ReviewShow::Score, when: ReviewWhen::Immediately }, true);
+        let score =
+            StudentReport::new(&r, &r.report.results, ReviewPolicy { show: ReviewShow::Score, when: ReviewWhen::Immediately }, true);
         assert_eq!((score.score, score.total), (Some(0), Some(2)));
         assert!(score.results.is_empty());
-        let answers =
-            serde_json::to_string(&StudentReport::new(&r, ReviewPolicy { show: ReviewShow::Answers, when: ReviewWhen::Immediately }, true))
-                .unwrap();
+        let answers = serde_json::to_string(&StudentReport::new(
+            &r,
+            &r.report.results,
+            ReviewPolicy { show: ReviewShow::Answers, when: ReviewWhen::Immediately },
+            true,
+        ))
+        .unwrap();
         assert!(answers.contains("\"chosen_text\":\"x\""));
         for word in ["correct_text", "is_correct", "because", "\"correct\""] {
             assert!(!answers.contains(word), "{word} in {answers}");
         }
-        let all = StudentReport::new(&r, ReviewPolicy::default(), true);
+        let all = StudentReport::new(&r, &r.report.results, ReviewPolicy::default(), true);
         assert_eq!(all.results[0].correct_text.as_deref(), Some("y"));
         assert_eq!(all.results[0].is_correct, Some(false));
     }

@@ -75,6 +75,75 @@ pub struct DraftInfo {
 
 pub use crate::records::SubmissionRecord;
 
+/// One page of an exam's results for the teacher's results page: newest first, with the
+/// summary over every submission (`load_results`). A class of 300 is 6 pages of 50 rows,
+/// not one 2 MB page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultsPage {
+    pub exam: ExamSummary,
+    pub rows: Vec<ResultRow>,
+    /// 1-based, within `1..=pages`.
+    pub page: u32,
+    pub pages: u32,
+    pub per_page: u32,
+    /// Over all submissions, not only this page.
+    pub submissions: u32,
+    pub passed: u32,
+    pub average_percent: f64,
+}
+
+/// One submission as the results table shows it (no answers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultRow {
+    pub student: String,
+    pub attempt: u32,
+    pub version: u32,
+    pub submitted_at: String,
+    pub score: u32,
+    pub total: u32,
+    pub percent: f64,
+    pub passed: bool,
+    pub auto_submitted: bool,
+}
+
+impl ResultsPage {
+    /// Rows on the results page.
+    pub const PER_PAGE: u32 = 50;
+
+    /// Page `page` (1-based, clamped into range) of `subs` (oldest first, as stored), newest first.
+    pub fn of(exam: ExamSummary, subs: &[SubmissionRecord], page: u32) -> ResultsPage {
+        let n = u32::try_from(subs.len()).unwrap_or(u32::MAX);
+        let per_page = Self::PER_PAGE;
+        let pages = n.div_ceil(per_page).max(1);
+        let page = page.clamp(1, pages);
+        let passed = u32::try_from(subs.iter().filter(|s| s.report.passed).count()).unwrap_or(u32::MAX);
+        let average_percent = if subs.is_empty() {
+            0.0
+        } else {
+            (subs.iter().map(|s| s.report.percent).sum::<f64>() / subs.len() as f64 * 10.0).round() / 10.0
+        };
+        let skip = ((page - 1) * per_page) as usize;
+        let rows = subs
+            .iter()
+            .rev()
+            .skip(skip)
+            .take(per_page as usize)
+            .map(|s| ResultRow {
+                student: s.student.clone(),
+                attempt: s.attempt,
+                version: s.version,
+                submitted_at: s.submitted_at.clone(),
+                score: s.report.score,
+                total: s.report.total,
+                percent: s.report.percent,
+                passed: s.report.passed,
+                auto_submitted: s.auto_submitted,
+            })
+            .collect();
+        ResultsPage { exam, rows, page, pages, per_page, submissions: n, passed, average_percent }
+    }
+}
+
 /// A student's standing in one exam: the window, attempts, the attempt in progress and what
 /// the review policy lets them see of their submissions (`GET /api/v1/exams/{id}/status`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,4 +199,45 @@ pub struct SittingView {
     pub submissions: u32,
     pub question_count: u32,
     pub server_time: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grading::GradeReport;
+
+    fn sub(i: u32, percent: f64) -> SubmissionRecord {
+        let passed = percent >= 50.0;
+        SubmissionRecord {
+            exam_id: ExamId::parse("e").unwrap(),
+            student: format!("s{i}"),
+            attempt: 1,
+            version: 1,
+            submitted_at: format!("t{i}"),
+            answers: Default::default(),
+            report: GradeReport { score: 0, total: 2, percent, passed, pass_mark: 50, results: Vec::new() },
+            auto_submitted: false,
+        }
+    }
+
+    fn exam() -> ExamSummary {
+        serde_json::from_value(serde_json::json!({"id": "e", "title": "T", "status": "published", "stage": "ready", "created_at": "t"}))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_results_page_is_newest_first_with_the_summary_over_every_submission() {
+        let subs: Vec<_> = (1..=120).map(|i| sub(i, if i % 4 == 0 { 100.0 } else { 0.0 })).collect();
+        let first = ResultsPage::of(exam(), &subs, 1);
+        assert_eq!((first.page, first.pages, first.submissions, first.passed), (1, 3, 120, 30));
+        assert_eq!(first.average_percent, 25.0);
+        assert_eq!(first.rows.len(), 50);
+        assert_eq!(first.rows[0].student, "s120", "newest first");
+        let last = ResultsPage::of(exam(), &subs, 3);
+        assert_eq!((last.rows.len(), last.rows[19].student.as_str()), (20, "s1"));
+        assert_eq!(ResultsPage::of(exam(), &subs, 99).page, 3, "a page past the end is the last one");
+        assert_eq!(ResultsPage::of(exam(), &subs, 0).page, 1);
+        let none = ResultsPage::of(exam(), &[], 4);
+        assert_eq!((none.page, none.pages, none.rows.len(), none.average_percent), (1, 1, 0, 0.0));
+    }
 }

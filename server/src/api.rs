@@ -200,8 +200,24 @@ async fn results_csv(State(s): State<AppState>, exam: OwnedExam) -> Result<Respo
     ))
 }
 
-async fn list_submissions(State(s): State<AppState>, exam: OwnedExam) -> Result<Json<Vec<SubmissionRecord>>, AppError> {
-    Ok(Json(s.platform.submissions(&exam.id).await?))
+/// `?offset=&limit=`: a slice of the submissions (oldest first); without them, all.
+#[derive(Deserialize)]
+struct SliceQuery {
+    #[serde(default)]
+    offset: usize,
+    limit: Option<usize>,
+}
+
+/// The stored submissions (compact records), the number of all of them in `x-total-count`.
+async fn list_submissions(
+    State(s): State<AppState>,
+    exam: OwnedExam,
+    Query(q): Query<SliceQuery>,
+) -> Result<([(&'static str, String); 1], Json<Vec<SubmissionRecord>>), AppError> {
+    let subs = s.platform.submissions(&exam.id).await?;
+    let total = subs.len();
+    let slice = subs.into_iter().skip(q.offset).take(q.limit.unwrap_or(usize::MAX)).collect();
+    Ok(([("x-total-count", total.to_string())], Json(slice)))
 }
 
 /// The student view of the paper: for a student who joined the exam, or a teacher who may

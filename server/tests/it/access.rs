@@ -193,7 +193,7 @@ async fn teacher_server_functions_and_pages_check_who_is_asking() {
         app::server_fns::LoadTeacherExam::PATH,
         app::server_fns::PublishExam::PATH,
         app::server_fns::LoadSettings::PATH,
-        app::server_fns::LoadSubmissions::PATH,
+        app::server_fns::LoadResults::PATH,
     ] {
         let r = other.post(app.url(path)).form(&[("id", id.as_str())]).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 404, "another teacher {path}");

@@ -21,6 +21,7 @@ mod metrics;
 mod oidc;
 mod pages;
 mod real_pipeline;
+mod results;
 mod review_versions;
 mod shutdown;
 mod sittings;
