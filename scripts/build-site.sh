@@ -4,12 +4,15 @@
 #   1. the `app` crate for wasm32 with `hydrate`       -> target/wasm32-unknown-unknown/<profile>/app.wasm
 #   2. wasm-bindgen --target web                         -> target/site/pkg/exam.js + exam.wasm
 #   3. (release) wasm-opt -Oz on the wasm ($WASM_OPT, default: the one scripts/ensure-tools.sh installs)
+#   1–3 again with `hydrate,student`: the student bundle (only the student's pages, `app::bundle`)
+#                                                        -> target/site/pkg/student.js + student.wasm
 #   4. style/main.css                                    -> target/site/pkg/exam.css
 #   5. app/public/*                                      -> target/site/
 #   6. the `server` binary with `ssr`
 #   7. content-hashed names, as cargo-leptos' `hash-files` makes them: exam.<hash>.js|wasm|css
 #      (16 hex digits of each file's SHA-256), listed in target/site/hash.txt, which the server
-#      reads at start (no hash.txt: the plain names, e.g. under `cargo leptos watch`)
+#      reads at start (no hash.txt: the plain names, e.g. under `cargo leptos watch`); the student
+#      bundle's in target/site/hash-student.txt
 #   8. brotli (.br) and gzip (.gz) copies of every asset, written by `server precompress`
 #      (best compression in release; fast in debug, whose wasm is tens of MiB)
 # Usage: scripts/build-site.sh [debug|release]
@@ -20,31 +23,42 @@ site=target/site
 pkg="$site/pkg"
 export LEPTOS_OUTPUT_NAME=exam
 
-if [ "$profile" = release ]; then
-  cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile wasm-release
-  wasm=target/wasm32-unknown-unknown/wasm-release/app.wasm
-else
-  cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
-  wasm=target/wasm32-unknown-unknown/debug/app.wasm
-fi
+# One bundle: the app for wasm32 with these features, through wasm-bindgen (and wasm-opt), into
+# $pkg.new as <name>.<hash>.js|wasm, the hashes appended to <hash file>.
+bundle() {
+  local name="$1" features="$2" hashes="$3" wasm
+  if [ "$profile" = release ]; then
+    cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features "$features" --profile wasm-release
+    wasm=target/wasm32-unknown-unknown/wasm-release/app.wasm
+  else
+    cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features "$features"
+    wasm=target/wasm32-unknown-unknown/debug/app.wasm
+  fi
+  wasm-bindgen --target web --no-typescript --out-dir "$pkg.new" --out-name "$name" "$wasm"
+  mv "$pkg.new/${name}_bg.wasm" "$pkg.new/$name.wasm"
+  if [ "$profile" = release ] && [ -x "$wasm_opt" ]; then
+    "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg.new/$name.wasm" -o "$pkg.new/$name.wasm"
+  fi
+  for ext in js wasm; do
+    hash=$(sha256sum "$pkg.new/$name.$ext" | cut -c1-16)
+    mv "$pkg.new/$name.$ext" "$pkg.new/$name.$hash.$ext"
+    printf '%s: %s\n' "$ext" "$hash" >> "$hashes"
+  done
+}
 
-rm -rf "$pkg.new" && mkdir -p "$pkg.new"
-wasm-bindgen --target web --no-typescript --out-dir "$pkg.new" --out-name exam "$wasm"
-mv "$pkg.new/exam_bg.wasm" "$pkg.new/exam.wasm"
 wasm_opt="${WASM_OPT:-.tools/node_modules/.bin/wasm-opt}"
-if [ "$profile" = release ] && [ -x "$wasm_opt" ]; then
-  "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg.new/exam.wasm" -o "$pkg.new/exam.wasm"
-fi
-cp style/main.css "$pkg.new/exam.css"
+rm -rf "$pkg.new" && mkdir -p "$pkg.new"
 : > "$pkg.new/hash.txt"
-for ext in js wasm css; do
-  hash=$(sha256sum "$pkg.new/exam.$ext" | cut -c1-16)
-  mv "$pkg.new/exam.$ext" "$pkg.new/exam.$hash.$ext"
-  printf '%s: %s\n' "$ext" "$hash" >> "$pkg.new/hash.txt"
-done
+: > "$pkg.new/hash-student.txt"
+bundle exam hydrate "$pkg.new/hash.txt"
+bundle student hydrate,student "$pkg.new/hash-student.txt"
+cp style/main.css "$pkg.new/exam.css"
+hash=$(sha256sum "$pkg.new/exam.css" | cut -c1-16)
+mv "$pkg.new/exam.css" "$pkg.new/exam.$hash.css"
+printf 'css: %s\n' "$hash" >> "$pkg.new/hash.txt"
 mkdir -p "$site"
 rm -rf "$pkg" && mv "$pkg.new" "$pkg"
-mv "$pkg/hash.txt" "$site/hash.txt"
+mv "$pkg/hash.txt" "$pkg/hash-student.txt" "$site/"
 if [ -d app/public ] && [ -n "$(ls -A app/public)" ]; then cp -R app/public/. "$site/"; fi
 
 if [ "$profile" = release ]; then
@@ -54,4 +68,6 @@ else
   cargo build -p server
   target/debug/server precompress --fast "$pkg"
 fi
-printf 'site: %s (wasm %s bytes, %s as brotli)\n' "$site" "$(stat -c %s "$pkg"/exam.*.wasm)" "$(stat -c %s "$pkg"/exam.*.wasm.br)"
+for name in exam student; do
+  printf 'site: %s, %s bundle: wasm %s bytes, %s as brotli\n' "$site" "$name" "$(stat -c %s "$pkg"/$name.*.wasm)" "$(stat -c %s "$pkg"/$name.*.wasm.br)"
+done

@@ -14,6 +14,7 @@
 //! Architecture invariant: nothing here can see an answer key before the student submits:
 //! the student's pages load only `ExamPaper` (no key) and get graded results from the server.
 
+pub mod bundle;
 pub mod live;
 pub mod pages;
 pub mod server_fns;
@@ -37,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // `/pkg/exam.css`, or its content-hashed name when the site build hashed it.
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options=bundle::scripts_for_this_page(&options) />
                 <MetaTags />
             </head>
             <body>
@@ -63,8 +64,18 @@ pub fn App() -> impl IntoView {
                 <live::LiveBadge />
                 <pages::auth::AccountMenu />
             </header>
-            // Async SSR: each page's data is resolved on the server before the HTML is sent, so
-            // pages are complete without JavaScript (and before the WASM loads).
+            <Pages />
+        </Router>
+    }
+}
+
+/// Every page (the server renders all of them; the full bundle hydrates all of them).
+// Async SSR: each page's data is resolved on the server before the HTML is sent, so pages are
+// complete without JavaScript (and before the WASM loads).
+#[cfg(not(feature = "student"))]
+#[component]
+fn Pages() -> impl IntoView {
+    view! {
             <Routes fallback=|| view! { <main class="page"><h1>"Page not found"</h1><p><a href="/">"Back to the start"</a></p></main> }>
                 <Route path=path!("") view=pages::home::Home ssr=SsrMode::Async />
                 <Route path=path!("/login") view=pages::auth::Login ssr=SsrMode::Async />
@@ -81,7 +92,21 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/exams") view=pages::student::ExamList ssr=SsrMode::Async />
                 <Route path=path!("/exams/:id") view=pages::take::TakeExam ssr=SsrMode::Async />
             </Routes>
-        </Router>
+    }
+}
+
+/// The student bundle's pages ([`bundle::is_student_page`]): only these are in its WASM. A link
+/// to any other page (the top bar's "Teacher") loads that page from the server, which sends
+/// the full bundle with it.
+#[cfg(feature = "student")]
+#[component]
+fn Pages() -> impl IntoView {
+    view! {
+            <Routes fallback=bundle::LoadFromServer>
+                <Route path=path!("/join") view=pages::join::JoinPage ssr=SsrMode::Async />
+                <Route path=path!("/exams") view=pages::student::ExamList ssr=SsrMode::Async />
+                <Route path=path!("/exams/:id") view=pages::take::TakeExam ssr=SsrMode::Async />
+            </Routes>
     }
 }
 

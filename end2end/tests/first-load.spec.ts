@@ -8,7 +8,9 @@ import { fixtures, hydrated, joinAs, studentPage } from './helpers';
 // time. The transferred bytes and the time until the page is interactive are recorded in
 // target/bench/first-load.json (measured, not asserted: they depend on the build profile).
 
-const hashed = /\/pkg\/exam\.[0-9a-f]{16}\.(js|wasm|css)$/;
+// The student's pages load the student bundle (`student.<hash>.js|wasm`, only their pages);
+// every other page the full one (`exam.<hash>.js|wasm`); both share `exam.<hash>.css`.
+const hashed = /\/pkg\/(?:exam|student)\.[0-9a-f]{16}\.(js|wasm|css)$/;
 
 test('a student\'s first load: compressed, content-hashed, immutable assets; pages revalidated', async ({ browser, request }) => {
   const created = await request.post('/api/v1/exams', {
@@ -47,6 +49,8 @@ test('a student\'s first load: compressed, content-hashed, immutable assets; pag
   const assets = responses.filter((r) => new URL(r.url()).pathname.startsWith('/pkg/'));
   const kinds = [...new Set(assets.map((r) => new URL(r.url()).pathname.match(hashed)?.[1]).filter(Boolean))].sort();
   expect(kinds, 'the hydration script, the WebAssembly and the stylesheet, by hashed name').toEqual(['css', 'js', 'wasm']);
+  const names = assets.map((r) => new URL(r.url()).pathname);
+  expect(names.filter((n) => n.endsWith('.wasm')), 'the student bundle, not the full one').toEqual([expect.stringMatching(/\/pkg\/student\.[0-9a-f]{16}\.wasm$/)]);
   for (const asset of assets) {
     const h = await asset.allHeaders();
     expect(asset.status(), asset.url()).toBe(200);
@@ -110,4 +114,19 @@ test('assets follow Accept-Encoding; unhashed names and WebSocket upgrades are l
   expect(list.status()).toBe(200);
   if ((await list.body()).length > 32) expect(list.headers()['content-encoding']).toBe('gzip');
   await plain.dispose();
+});
+
+test('a link from a student page to a page outside the student bundle loads it from the server', async ({ browser }) => {
+  const page = await studentPage(browser);
+  await page.goto('/exams');
+  await hydrated(page);
+  const wasm: string[] = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname); });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Teacher' }).click();
+  // Not a "page not found" from the student bundle's router: the server's page, with the full bundle.
+  await expect(page).toHaveURL(/\/(teacher|login)/);
+  await expect(page.getByRole('heading', { level: 1 })).not.toHaveText(/not found/i);
+  await hydrated(page);
+  expect(wasm, 'the full bundle loads for the teacher page').toEqual([expect.stringMatching(/\/pkg\/exam\.[0-9a-f]{16}\.wasm$/)]);
+  await page.context().close();
 });

@@ -1,0 +1,84 @@
+//! Two WebAssembly bundles from this one crate, so a student's first load does not carry the
+//! teacher's pages:
+//!
+//! * the full bundle (`exam.<hash>.wasm`, features `hydrate`): every page;
+//! * the student bundle (`student.<hash>.wasm`, features `hydrate,student`): only the pages a
+//!   student's browser loads ([`is_student_page`]). Its router knows only those; a link to
+//!   any other page ([`LoadFromServer`]) loads it from the server, which sends the full
+//!   bundle with it.
+//!
+//! The server renders every page the same way (it has every route); only the hydration
+//! scripts differ ([`scripts_for_this_page`]). `scripts/build-site.sh` builds both and lists
+//! the student bundle's names in `<site root>/hash-student.txt`; a site without it (a
+//! `cargo leptos watch` build) uses the full bundle everywhere.
+
+use leptos::prelude::*;
+
+/// The student bundle's file names: `student.<hash>.js` / `.wasm`.
+pub const STUDENT_OUTPUT_NAME: &str = "student";
+
+/// Its hash file, beside the full bundle's `hash.txt`.
+pub const STUDENT_HASH_FILE: &str = "hash-student.txt";
+
+/// The pages the student bundle hydrates: `/join`, `/exams` and `/exams/<id>`.
+pub fn is_student_page(path: &str) -> bool {
+    matches!(path, "/join" | "/exams") || path.strip_prefix("/exams/").is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// The options `HydrationScripts` gets for the page being rendered: the student bundle's on a
+/// student page when the site build made one, else `options` (the full bundle).
+pub fn scripts_for_this_page(options: &LeptosOptions) -> LeptosOptions {
+    #[cfg(feature = "ssr")]
+    {
+        let student_page = use_context::<axum::http::request::Parts>().is_some_and(|p| is_student_page(p.uri.path()));
+        if student_page && let Some(student) = student_bundle(options) {
+            return student;
+        }
+    }
+    options.clone()
+}
+
+/// The student bundle's options, when the site has it (checked per page, a `stat`: a build
+/// may replace the site under a running server).
+#[cfg(feature = "ssr")]
+fn student_bundle(options: &LeptosOptions) -> Option<LeptosOptions> {
+    let hash_file = if options.hash_files {
+        let file = std::path::Path::new(options.hash_file.as_ref()).with_file_name(STUDENT_HASH_FILE);
+        file.is_file().then(|| file.to_string_lossy().into_owned())?
+    } else {
+        let wasm = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()).join("student.wasm");
+        wasm.is_file().then(|| options.hash_file.to_string())?
+    };
+    let mut student = options.clone();
+    student.output_name = STUDENT_OUTPUT_NAME.into();
+    student.hash_file = hash_file.into();
+    Some(student)
+}
+
+/// The student bundle's fallback route: a page it does not have is loaded from the server
+/// (the address is already the new one), which sends the full bundle with it.
+#[component]
+pub fn LoadFromServer() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    });
+    view! { <main class="page"><p role="status">"Loading…"</p></main> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn student_pages_are_the_join_list_and_exam_pages_only() {
+        for page in ["/join", "/exams", "/exams/abc123"] {
+            assert!(is_student_page(page), "{page}");
+        }
+        for page in ["/", "/login", "/teacher", "/teacher/exams/abc123", "/exams/", "/exams/a/b", "/joinx", "/exams-x"] {
+            assert!(!is_student_page(page), "{page}");
+        }
+    }
+}
