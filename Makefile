@@ -57,9 +57,11 @@ lint:
 clean-data:
 	rm -rf data
 
-## Measure: answer latency and memory per concurrent student session (release build)
-bench:
-	cargo bench -p server --bench sessions
+## Measure the gateway beside its peers (Streamlit, pdfminer.six; installed into .tools/ once) in one
+## run: memory per idle session, CPU per answer, first-load bytes, fan-out to live sockets, PDF pages
+## per second. Writes target/bench/report.{json,md} and SVG charts (release build; BENCH_ROUNDS=3)
+bench: build-release
+	python3 scripts/bench/run.py
 
 ## Question quality on the real PDFs of quality/corpus: writes and prints target/quality/report.md
 quality:

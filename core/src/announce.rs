@@ -4,18 +4,31 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use exam_domain::Announcement;
+use exam_domain::{Announcement, ExamId, ExamStatus};
 use tokio::sync::broadcast;
 
 use crate::bus::EventBus;
 use crate::catalog::Catalog;
 
+/// One `/api/v1/live` frame: encoded once, with who may receive it decided once, for every
+/// socket of this replica (thousands of sockets do not each parse it again).
+#[derive(Debug)]
+pub struct LiveFrame {
+    /// The JSON text (valid UTF-8).
+    pub text: Bytes,
+    /// The exam it concerns.
+    pub exam_id: ExamId,
+    /// Whether students who joined the exam may receive it (a published exam's status);
+    /// otherwise only teachers who may work on the exam.
+    pub for_students: bool,
+}
+
 pub struct Announcer {
     bus: Arc<dyn EventBus>,
     topic: String,
     catalog: Arc<Catalog>,
-    /// Serialised announcements for `/api/v1/live`, encoded once for all clients.
-    live: broadcast::Sender<Arc<str>>,
+    /// Announcements for `/api/v1/live`, encoded once for all clients.
+    live: broadcast::Sender<Arc<LiveFrame>>,
 }
 
 impl Announcer {
@@ -32,7 +45,7 @@ impl Announcer {
     }
 
     /// Frames for `/api/v1/live`.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveFrame>> {
         self.live.subscribe()
     }
 
@@ -47,17 +60,21 @@ impl Announcer {
     /// students' included, so a submission goes out without who submitted or what they scored:
     /// only that an exam's results changed (teacher pages refetch on it).
     pub fn push(&self, a: &Announcement) {
-        let json = match a {
+        let (json, exam_id, for_students) = match a {
             // Browsers learn of a deletion when they next load (the deleting teacher's page
             // moves on by itself); the frame contract stays as it is.
             Announcement::ExamDeleted { .. } => return,
-            Announcement::Submission { exam_id, attempt, submitted_at, .. } => serde_json::to_string(
-                &serde_json::json!({"type": "submission", "exam_id": exam_id, "attempt": attempt, "submitted_at": submitted_at}),
+            Announcement::Submission { exam_id, attempt, submitted_at, .. } => (
+                serde_json::to_vec(
+                    &serde_json::json!({"type": "submission", "exam_id": exam_id, "attempt": attempt, "submitted_at": submitted_at}),
+                ),
+                exam_id,
+                false,
             ),
-            other => serde_json::to_string(other),
+            Announcement::ExamStatus { exam_id, status, .. } => (serde_json::to_vec(a), exam_id, *status == ExamStatus::Published),
         };
         if let Ok(json) = json {
-            let _ = self.live.send(Arc::from(json));
+            let _ = self.live.send(Arc::new(LiveFrame { text: Bytes::from(json), exam_id: exam_id.clone(), for_students }));
         }
     }
 

@@ -222,7 +222,7 @@ impl Platform {
     }
 
     /// Frames for `/api/v1/live`.
-    pub fn live(&self) -> broadcast::Receiver<Arc<str>> {
+    pub fn live(&self) -> broadcast::Receiver<Arc<crate::announce::LiveFrame>> {
         self.announcer.subscribe()
     }
 

@@ -5,161 +5,60 @@
 //! attempts over WebSockets, each from its own browser session that joined the exam with its
 //! code (joining is not timed). Every student answers every question; each answer's round trip
 //! (send `answer` → receive `saved`, which includes the durable write) is timed. Reports
-//! latency percentiles, generation time, and the server's resident memory before and with all
-//! sessions open, to stdout and `target/bench/sessions.json`.
+//! latency percentiles, the server's CPU per answer (user + system time of the whole process
+//! during the answering phase ÷ answers), generation time, and the server's resident memory
+//! before and with all sessions open. `BENCH_ROUNDS` (default 3) rounds, each on a fresh server;
+//! the report has every round and the medians, to stdout and `target/bench/sessions.json`.
+
+mod common;
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, bail};
+use common::{Server, Socket, cpu_ms, env_list, env_or, percentile, round1, round2, rss_kib};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// One student joins the exam from a browser of its own: returns its session cookie.
-async fn join(students: &reqwest::Client, base: &str, id: &str, code: &str, i: usize) -> anyhow::Result<String> {
-    let joined =
-        students.post(format!("{base}/api/v1/exams/{id}/join")).json(&json!({"code": code, "name": format!("student-{i}")})).send().await?;
-    ensure!(joined.status().as_u16() == 200, "student-{i} could not join: {}", joined.status());
-    Ok(joined
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.contains("exam_session="))
-        .and_then(|v| v.split(';').next())
-        .context("a session cookie")?
-        .to_owned())
-}
-
 /// Opens the student's attempt socket and reads its `resumed` frame.
 async fn open(addr: &str, id: &str, session: &str) -> anyhow::Result<Socket> {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut req = format!("ws://{addr}/api/v1/exams/{id}/attempt").into_client_request()?;
-    req.headers_mut().insert("cookie", session.parse()?);
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
+    let mut ws = common::connect(addr, &format!("/api/v1/exams/{id}/attempt"), session).await?;
     ws.next().await.context("the socket closed before `resumed`")??;
     Ok(ws)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let sessions: usize = std::env::var("BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let max_idle = 1000; // the largest default step of BENCH_IDLE_SESSIONS; raised below if needed
-    let max_idle = std::env::var("BENCH_IDLE_SESSIONS")
-        .ok()
-        .and_then(|v| v.split(',').filter_map(|n| n.trim().parse::<usize>().ok()).max())
-        .unwrap_or(max_idle);
-    let dir = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let addr = format!("127.0.0.1:{port}");
-    let password_file = dir.path().join("admin-password");
-    std::fs::write(&password_file, "bench password 123")?;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("EXAM_DATA_DIR", dir.path())
-        .env("LEPTOS_SITE_ADDR", &addr)
-        .env("LEPTOS_SITE_ROOT", dir.path().join("site"))
-        .env("RUST_LOG", "warn")
-        // As the image runs it (Dockerfile); `MALLOC_ARENA_MAX=16 make bench` is glibc's default on 2 cores.
-        .env("MALLOC_ARENA_MAX", std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "2".into()))
-        // Every simulated student connects from 127.0.0.1.
-        .env("EXAM_WS_MAX_PER_CLIENT", (sessions.max(max_idle) + 16).to_string())
-        .env("EXAM_ADMIN_EMAIL", "bench@school.test")
-        .env("EXAM_ADMIN_PASSWORD_FILE", &password_file)
-        .kill_on_drop(true)
-        .spawn()
-        .context("the server starts")?;
-    let pid = child.id().context("the server's pid")?;
-    let base = format!("http://{addr}");
-    for _ in 0..200 {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // The teacher's part runs signed in (the session cookie on every request).
-    let login = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "bench@school.test", "password": "bench password 123"}))
-        .send()
-        .await?;
-    let cookie = login.headers().get(reqwest::header::SET_COOKIE).context("the teacher's session cookie")?.to_str()?;
-    let cookie = cookie.split(';').next().unwrap_or_default().to_owned();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::COOKIE, cookie.parse()?);
-    let http = reqwest::Client::builder().default_headers(headers).build()?;
+/// One round on a fresh server.
+async fn round(sessions: usize, idle_steps: &[usize]) -> anyhow::Result<Value> {
+    let most = idle_steps.iter().copied().max().unwrap_or(0).max(sessions);
+    let server = Server::start(most).await?;
+    let (pid, addr, base) = (server.pid, server.addr.clone(), server.base.clone());
     let rss_idle = rss_kib(pid);
-
-    let pdf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../generator/tests/fixtures/lecture.pdf"))?;
-    let form = reqwest::multipart::Form::new()
-        .text("mcq", "10")
-        .text("options", "4")
-        .text("true_false", "10")
-        .part("file", reqwest::multipart::Part::bytes(pdf).file_name("lecture.pdf"));
-    let started = Instant::now();
-    let created: Value = http.post(format!("{base}/api/v1/exams")).multipart(form).send().await?.json().await?;
-    let id = created["id"].as_str().context("the upload's exam id")?.to_owned();
-    loop {
-        let list: Value = http.get(format!("{base}/api/v1/exams")).send().await?.json().await?;
-        if list.as_array().context("the exam list")?.iter().any(|e| e["id"] == id.as_str() && e["status"] != "generating") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let generation_ms = started.elapsed().as_secs_f64() * 1000.0;
-    http.post(format!("{base}/api/v1/exams/{id}/publish")).send().await?;
-    let paper: Value = http.get(format!("{base}/api/v1/exams/{id}")).send().await?.json().await?;
+    let (id, generation_ms) = server.published_exam().await?;
+    let paper: Value = server.http.get(format!("{base}/api/v1/exams/{id}")).send().await?.json().await?;
     let questions: Vec<(String, String)> = paper["questions"]
         .as_array()
         .context("the paper's questions")?
         .iter()
         .filter_map(|q| Some((q["id"].as_str()?.to_owned(), q["options"][0]["id"].as_str()?.to_owned())))
         .collect();
-    let teacher_view: Value = http.get(format!("{base}/api/v1/exams/{id}/questions")).send().await?.json().await?;
-    let code = teacher_view["join_code"].as_str().context("the teacher view carries the join code")?.to_owned();
+    let (code, _) = server.teacher_view(&id).await?;
     // Each simulated student is a browser of its own (no cookie jar shared with the teacher).
     let students = reqwest::Client::new();
 
     // Memory of idle sessions: every student joins first (an HTTP session each), then the
     // attempt sockets are opened in steps; the server's RSS is read after each step has settled.
-    let idle_steps: Vec<usize> = std::env::var("BENCH_IDLE_SESSIONS")
-        .unwrap_or_else(|_| "200,1000".into())
-        .split(',')
-        .filter_map(|n| n.trim().parse().ok())
-        .collect();
-    let most = idle_steps.iter().copied().max().unwrap_or(0).max(sessions);
     let settle = || tokio::time::sleep(Duration::from_millis(1500));
     settle().await;
     let rss_before_join = rss_kib(pid);
     let mut cookies = Vec::with_capacity(most);
     for i in 0..most {
-        cookies.push(join(&students, &base, &id, &code, i).await?);
+        cookies.push(common::join(&students, &base, &id, &code, i).await?);
     }
     settle().await;
     let rss_joined = rss_kib(pid);
     let mut sockets = Vec::with_capacity(most);
     let mut idle = Vec::new();
-    for &step in &idle_steps {
+    for &step in idle_steps {
         while sockets.len() < step {
             sockets.push(open(&addr, &id, &cookies[sockets.len()]).await?);
         }
@@ -187,7 +86,7 @@ async fn main() -> anyhow::Result<()> {
     }
     settle().await;
     let rss_open = rss_kib(pid);
-    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(sessions));
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(sessions + 1));
     let tasks: Vec<_> = sockets
         .into_iter()
         .map(|mut ws| {
@@ -205,41 +104,99 @@ async fn main() -> anyhow::Result<()> {
                     }
                     times.push(t.elapsed());
                 }
-                let t = Instant::now();
-                ws.send(Message::Text(json!({"type": "submit"}).to_string().into())).await?;
-                ws.next().await.context("the socket closed before `result`")??;
-                anyhow::Ok((times, t.elapsed()))
+                anyhow::Ok((ws, times))
             })
         })
         .collect();
+    let cpu_before = cpu_ms(pid);
+    barrier.wait().await;
     let wall = Instant::now();
     let mut answers = Vec::new();
-    let mut submits = Vec::new();
+    let mut sockets = Vec::with_capacity(sessions);
     for t in tasks {
-        let (a, s) = t.await??;
+        let (ws, a) = t.await??;
         answers.extend(a);
-        submits.push(s);
+        sockets.push(ws);
     }
     let wall_s = wall.elapsed().as_secs_f64();
+    let answer_cpu_ms = cpu_ms(pid) - cpu_before;
+    // Then every student submits (grade + store), all at once.
+    let submits: Vec<_> = sockets
+        .into_iter()
+        .map(|mut ws| {
+            tokio::spawn(async move {
+                let t = Instant::now();
+                ws.send(Message::Text(json!({"type": "submit"}).to_string().into())).await?;
+                ws.next().await.context("the socket closed before `result`")??;
+                anyhow::Ok(t.elapsed())
+            })
+        })
+        .collect();
+    let mut submit_times = Vec::new();
+    for t in submits {
+        submit_times.push(t.await??);
+    }
     let rss_after = rss_kib(pid);
     answers.sort();
-    submits.sort();
-    let report = json!({
+    submit_times.sort();
+    let mut child = server.child;
+    let _ = child.kill().await;
+    Ok(json!({
         "sessions": sessions,
         "questions": questions.len(),
-        "generation_ms_20_questions": (generation_ms * 10.0).round() / 10.0,
-        "answer_roundtrip_ms": { "p50": percentile(&answers, 0.5), "p95": percentile(&answers, 0.95), "p99": percentile(&answers, 0.99), "max": percentile(&answers, 1.0) },
-        "submit_roundtrip_ms": { "p50": percentile(&submits, 0.5), "p95": percentile(&submits, 0.95) },
+        "generation_ms_20_questions": round1(generation_ms),
+        "answer_roundtrip_ms": { "p50": round2(percentile(&answers, 0.5)), "p95": round2(percentile(&answers, 0.95)), "p99": round2(percentile(&answers, 0.99)), "max": round2(percentile(&answers, 1.0)) },
+        "submit_roundtrip_ms": { "p50": round2(percentile(&submit_times, 0.5)), "p95": round2(percentile(&submit_times, 0.95)) },
         "answers_per_second": (answers.len() as f64 / wall_s).round(),
+        "server_cpu_ms_per_answer": round2(answer_cpu_ms / answers.len().max(1) as f64),
         "server_rss_kib": { "idle": rss_idle, "before_join": rss_before_join, "joined": rss_joined, "sessions_open": rss_open, "after_submit": rss_after },
         "per_joined_student_kib": round1(rss_joined.saturating_sub(rss_before_join) as f64 / most as f64),
         "idle_sockets": idle,
         "per_socket_kib_marginal": marginal,
+    }))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let sessions: usize = env_or("BENCH_SESSIONS", 200usize);
+    let idle_steps = env_list("BENCH_IDLE_SESSIONS", "200,1000");
+    let rounds: usize = env_or("BENCH_ROUNDS", 3usize).max(1);
+    common::raise_open_files();
+    let mut all = Vec::with_capacity(rounds);
+    for r in 0..rounds {
+        let result = round(sessions, &idle_steps).await.with_context(|| format!("round {}", r + 1))?;
+        eprintln!("sessions round {}: {}", r + 1, serde_json::to_string(&result)?);
+        all.push(result);
+    }
+    // Medians over the rounds of what the report compares.
+    let med = |f: &dyn Fn(&Value) -> Option<f64>| {
+        let mut xs: Vec<f64> = all.iter().filter_map(f).collect();
+        round2(common::median(&mut xs))
+    };
+    let mut per_socket = serde_json::Map::new();
+    for (k, &step) in idle_steps.iter().enumerate() {
+        per_socket.insert(step.to_string(), json!(med(&|r| r["idle_sockets"][k]["per_socket_kib"].as_f64())));
+    }
+    let sizes: serde_json::Map<String, Value> = server::ws::idle_state_sizes().into_iter().map(|(k, v)| (k.to_owned(), json!(v))).collect();
+    let report = json!({
+        "machine": common::machine(),
+        "rounds": rounds,
+        "idle_state_bytes": sizes,
+        "median": {
+            "per_socket_kib": per_socket,
+            "per_socket_kib_marginal": med(&|r| r["per_socket_kib_marginal"].as_f64()),
+            "per_joined_student_kib": med(&|r| r["per_joined_student_kib"].as_f64()),
+            "server_cpu_ms_per_answer": med(&|r| r["server_cpu_ms_per_answer"].as_f64()),
+            "answer_p50_ms": med(&|r| r["answer_roundtrip_ms"]["p50"].as_f64()),
+            "answer_p99_ms": med(&|r| r["answer_roundtrip_ms"]["p99"].as_f64()),
+            "submit_p50_ms": med(&|r| r["submit_roundtrip_ms"]["p50"].as_f64()),
+            "answers_per_second": med(&|r| r["answers_per_second"].as_f64()),
+            "generation_ms_20_questions": med(&|r| r["generation_ms_20_questions"].as_f64()),
+            "server_rss_kib_idle": med(&|r| r["server_rss_kib"]["idle"].as_f64()),
+        },
+        "per_round": all,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
-    std::fs::create_dir_all(&out)?;
-    std::fs::write(out.join("sessions.json"), serde_json::to_vec_pretty(&report)?)?;
-    let _ = child.kill().await;
+    std::fs::write(common::out_dir()?.join("sessions.json"), serde_json::to_vec_pretty(&report)?).context("writing sessions.json")?;
     Ok(())
 }

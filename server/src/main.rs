@@ -21,9 +21,11 @@ fn main() -> ExitCode {
     if command.as_deref() == Some("precompress") {
         return precompress(&std::env::args().skip(2).collect::<Vec<_>>());
     }
+    let open_files = server::ws_limits::raise_open_files_limit();
     // Logs and, with OTEL_EXPORTER_OTLP_ENDPOINT, traces; spans still queued are exported
     // when the guard drops, after the runtime has stopped.
     let _telemetry = exam_telemetry::init("exam-gateway");
+    tracing::debug!(limit = ?open_files, "open files");
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

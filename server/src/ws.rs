@@ -7,13 +7,14 @@ use axum::Extension;
 use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
+use exam_core::announce::LiveFrame;
 use exam_core::attempts::Attempts;
+use exam_core::service::Platform;
 use exam_domain::AttemptState;
 use exam_domain::attempt::{ClientMsg, ServerMsg};
 use exam_domain::identity::Identity;
 use exam_domain::sitting::format_time;
-use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
+use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::{ClientAddress, ExamStudent};
@@ -46,70 +47,68 @@ pub async fn live(
 ) -> Result<Response, AppError> {
     let permit = s.sockets.acquire(&client)?;
     let rx = s.platform.live();
+    // The task keeps only what the session needs (not the whole `AppState`): it is what every
+    // open socket costs.
+    let (platform, stop, open) = (s.platform.clone(), s.shutdown.stopping(), s.metrics.socket_open(crate::metrics::SocketKind::Live));
     Ok(limited(ws, crate::ws_limits::MAX_WRITE_BUFFER_LIVE).on_upgrade(move |socket| async move {
-        let _open = s.metrics.socket_open(crate::metrics::SocketKind::Live);
-        live_session(socket, s, identity, rx).await;
-        drop(permit);
+        live_session(socket, &platform, identity, rx, stop).await;
+        drop((permit, open));
     }))
 }
 
-/// The part of a live frame that decides who may see it.
-#[derive(Deserialize)]
-struct FrameHead {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    exam_id: Option<exam_domain::ExamId>,
-    #[serde(default)]
-    status: Option<exam_domain::ExamStatus>,
-}
-
 /// A teacher hears about their own exams; a student only the status of published exams they
-/// joined (no drafts' titles, no submissions); anyone else nothing but `resync`.
-async fn may_see(s: &AppState, identity: &Identity, frame: &str) -> bool {
-    let Ok(head) = serde_json::from_str::<FrameHead>(frame) else { return false };
-    match (identity.teacher(), head.exam_id) {
-        (_, None) => head.kind == "resync",
-        (Some(t), Some(exam)) => s.platform.identity().access.allows(&t.id, &exam).await.unwrap_or(false),
-        (None, Some(exam)) => {
-            identity.student_in(&exam).is_some() && head.kind == "exam_status" && head.status == Some(exam_domain::ExamStatus::Published)
-        }
+/// joined (no drafts' titles, no submissions); anyone else nothing. (Who may receive a frame
+/// is decided once, in `exam_core::announce`, not parsed again by every socket.)
+async fn may_see(platform: &Platform, identity: &Identity, frame: &LiveFrame) -> bool {
+    match identity.teacher() {
+        Some(t) => platform.identity().access.allows(&t.id, &frame.exam_id).await.unwrap_or(false),
+        None => frame.for_students && identity.student_in(&frame.exam_id).is_some(),
     }
 }
 
-async fn live_session(socket: WebSocket, s: AppState, identity: Identity, mut rx: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>) {
-    let (mut tx, mut incoming) = socket.split();
+async fn live_session<Stop: Future<Output = ()>>(
+    mut socket: WebSocket,
+    platform: &Platform,
+    identity: Identity,
+    mut rx: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveFrame>>,
+    stop: Stop,
+) {
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut heard = tokio::time::Instant::now();
-    let stop = s.shutdown.stopping();
     tokio::pin!(stop);
+    // The socket is not split into halves: the branches' futures are dropped before a
+    // handler sends, so no lock (and no allocation for one) is needed per socket.
     loop {
         tokio::select! {
             () = &mut stop => {
-                let _ = tx.send(crate::shutdown::restart_frame()).await;
+                let _ = socket.send(crate::shutdown::restart_frame()).await;
                 break;
             }
             frame = rx.recv() => {
                 let text = match frame {
-                    Ok(text) if may_see(&s, &identity, &text).await => Utf8Bytes::from(text.as_ref()),
+                    // The frame's bytes are shared, not copied per socket.
+                    Ok(frame) if may_see(platform, &identity, &frame).await => match Utf8Bytes::try_from(frame.text.clone()) {
+                        Ok(text) => text,
+                        Err(_) => continue,
+                    },
                     Ok(_) => continue,
                     // This client fell behind: tell it to reload its lists rather than
                     // silently missing changes.
                     Err(RecvError::Lagged(_)) => Utf8Bytes::from_static(r#"{"type":"resync"}"#),
                     Err(RecvError::Closed) => break,
                 };
-                if tx.send(Message::Text(text)).await.is_err() {
+                if socket.send(Message::Text(text)).await.is_err() {
                     break;
                 }
             }
-            msg = incoming.next() => match msg {
+            msg = socket.next() => match msg {
                 // An error includes a message over the size limit: the socket is dropped.
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                 Some(Ok(_)) => heard = tokio::time::Instant::now(),
             },
             _ = ping.tick() => {
-                if heard.elapsed() > IDLE || tx.send(Message::Ping(Default::default())).await.is_err() {
+                if heard.elapsed() > IDLE || socket.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
             }
@@ -129,10 +128,10 @@ pub async fn attempt(
     // Fail before upgrading, so the browser gets a readable HTTP error (window, attempts).
     let state = s.platform.attempts().open(&id, student).await?;
     let ws = ws.map_err(|e| AppError::new(e.status(), e.body_text()))?;
+    let (platform, stop, open) = (s.platform.clone(), s.shutdown.stopping(), s.metrics.socket_open(crate::metrics::SocketKind::Attempt));
     Ok(limited(ws, crate::ws_limits::MAX_WRITE_BUFFER_ATTEMPT).on_upgrade(move |socket| async move {
-        let _open = s.metrics.socket_open(crate::metrics::SocketKind::Attempt);
-        attempt_session(socket, s, state).await;
-        drop(permit);
+        attempt_session(socket, platform.attempts(), state, stop).await;
+        drop((permit, open));
     }))
 }
 
@@ -256,15 +255,13 @@ async fn on_tick(attempts: &Attempts, state: &AttemptState, deadline: &mut Optio
 /// each step runs in a boxed future of its own, so the idle state is the socket, the slimmed
 /// attempt, two timers and the shutdown watch, not the largest of the store's futures
 /// (the future is 2.8 KiB in a release build, 5.4 KiB before the steps were boxed).
-async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: AttemptState) {
-    let attempts = s.platform.attempts();
+async fn attempt_session<Stop: Future<Output = ()>>(mut socket: WebSocket, attempts: &Attempts, mut state: AttemptState, stop: Stop) {
     let Some(mut deadline) = Box::pin(begin(&mut socket, attempts, &mut state)).await else { return };
     let mut check = tokio::time::interval(DEADLINE_CHECK);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     check.tick().await;
     let (mut heard, mut pinged) = (tokio::time::Instant::now(), tokio::time::Instant::now());
     // Answers are stored as they arrive: closing for a restart loses nothing, the page resumes.
-    let stop = s.shutdown.stopping();
     tokio::pin!(stop);
     loop {
         let step = tokio::select! {
@@ -308,4 +305,25 @@ async fn attempt_session(mut socket: WebSocket, s: AppState, mut state: AttemptS
             break;
         }
     }
+}
+
+/// What an idle socket's task keeps, in bytes, for `make bench`'s report (meaningful in a
+/// release build): the session futures' state machines and their largest parts (`size_of`
+/// of the types; no socket needed).
+#[doc(hidden)]
+pub fn idle_state_sizes() -> Vec<(&'static str, usize)> {
+    fn returned4<A, B, C, D, F, G: FnOnce(A, B, C, D) -> F>(_: &G) -> usize {
+        std::mem::size_of::<F>()
+    }
+    fn returned5<A, B, C, D, E, F, G: FnOnce(A, B, C, D, E) -> F>(_: &G) -> usize {
+        std::mem::size_of::<F>()
+    }
+    vec![
+        ("attempt_session future", returned4(&attempt_session::<std::future::Pending<()>>)),
+        ("live_session future", returned5(&live_session::<std::future::Pending<()>>)),
+        ("WebSocket", std::mem::size_of::<WebSocket>()),
+        ("AppState", std::mem::size_of::<AppState>()),
+        ("AttemptState", std::mem::size_of::<AttemptState>()),
+        ("Identity", std::mem::size_of::<Identity>()),
+    ]
 }

@@ -20,8 +20,10 @@ use crate::error::AppError;
 pub const MAX_MESSAGE: usize = 16 * 1024;
 
 /// Bytes a socket reads at a time. Larger frames are read in several reads into a buffer that
-/// grows to the frame (at most [`MAX_MESSAGE`]); an idle socket keeps only this much.
-pub const READ_BUFFER: usize = 1024;
+/// grows to the frame (at most [`MAX_MESSAGE`]); an idle socket keeps only this much (it is
+/// zero-filled, so resident). A client's frames are an answer (~90 bytes), `submit` and pongs:
+/// one read each.
+pub const READ_BUFFER: usize = 256;
 
 /// Frames waiting for a client that does not read (past the kernel's send buffer): past this
 /// the send fails and the socket is closed. Live frames are small; an attempt socket's largest
@@ -32,6 +34,13 @@ pub const MAX_WRITE_BUFFER_ATTEMPT: usize = 16 * 1024 * 1024;
 /// Attempt sockets one student may have open on one exam at once (tabs, windows, and a
 /// reconnect overlapping a socket the server has not yet seen die). One more is refused (429).
 pub const MAX_PER_STUDENT: usize = 4;
+
+/// Raises the soft limit on open files (`RLIMIT_NOFILE`) to the hard one, first thing at start:
+/// every socket is a file, and the usual soft limit (1,024) is reached long before
+/// `EXAM_WS_MAX_TOTAL`. Returns the limit in force (`None` when it could not be read or set).
+pub fn raise_open_files_limit() -> Option<u64> {
+    rlimit::increase_nofile_limit(u64::MAX).ok()
+}
 
 pub struct SocketLimits {
     per_client: usize,

@@ -216,6 +216,22 @@ async fn two_browsers_with_one_name_are_two_students_with_their_own_attempts() {
     app.stop().await;
 }
 
+/// Names that only look alike are one name: full-width letters, zero-width and bidi characters
+/// and the Kelvin sign are normalised before the name is taken, so no second "Ada" appears
+/// beside the first in the teacher's lists (issue 10, item 8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_alike_names_are_the_name_they_look_like() {
+    let app = spawn_app().await;
+    let id = published(&app, "Lookalikes.json", 1).await;
+    assert_eq!(app.student(&id, "Ada").await.student, "Ada");
+    for (typed, shown) in
+        [("\u{FF21}\u{FF44}\u{FF41}", "Ada (2)"), ("A\u{200B}da", "Ada (3)"), ("\u{202E}Ada", "Ada (4)"), ("\u{212A}im", "Kim")]
+    {
+        assert_eq!(app.student(&id, typed).await.student, shown, "{typed:?}");
+    }
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_browser_joining_again_is_the_same_student() {
     let app = spawn_app().await;
