@@ -7,7 +7,7 @@
 //! each (default 5), and reports per file the pages and the median time, and overall pages per
 //! second (total pages / total of the medians) and per CPU second (every run's pages / the
 //! process's CPU time over all runs: less disturbed by other work on the machine). Written to `target/bench/extract.json`;
-//! `scripts/bench/report.py` sets pdfminer.six beside it.
+//! `scripts/bench/run.py` sets pdfminer.six beside it.
 
 mod common;
 
