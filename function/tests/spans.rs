@@ -57,9 +57,12 @@ impl ObjectStore for GatedStore {
     }
 }
 
-/// Every event's message with the names of the spans it was logged in, innermost first.
+/// An event's message and the names of the spans it was logged in, innermost first.
+type Event = (String, Vec<String>);
+
+/// Every event logged.
 #[derive(Clone, Default)]
-struct Events(Arc<Mutex<Vec<(String, Vec<String>)>>>);
+struct Events(Arc<Mutex<Vec<Event>>>);
 
 struct Message(String);
 

@@ -14,8 +14,10 @@ Writes target/bench/report.json, report.md and *.svg. Every figure comes from th
 BENCH_ROUNDS (default 3) rounds of each measure, medians reported. Other knobs: BENCH_SESSIONS
 (200), BENCH_IDLE_SESSIONS (200,1000), BENCH_FANOUT (1000,5000), BENCH_EXTRACT_REPEATS (3),
 BENCH_SKIP (comma list of gateway,streamlit,extract,first_load to leave out; a skipped gateway's
-numbers are taken from the last run's target/bench/*.json), BENCH_STREAMLIT_ROUNDS (default
-BENCH_ROUNDS: Streamlit's 1,000 sessions and 8,000 reruns take minutes a round)."""
+numbers are taken from the last run's target/bench/*.json, a skipped peer's from the last
+report.json), BENCH_STREAMLIT_ROUNDS (default
+BENCH_ROUNDS: Streamlit's 1,000 sessions and 8,000 reruns take minutes a round),
+BENCH_STREAMLIT_INTERACTIONS (20 questions per answering session)."""
 
 import json
 import os
@@ -38,6 +40,8 @@ STREAMLIT_PIN = "streamlit==1.67.0 websockets==15.0.1"
 PDFMINER_PIN = "pdfminer.six==20260107"
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
 STREAMLIT_ROUNDS = max(1, int(os.environ.get("BENCH_STREAMLIT_ROUNDS", str(ROUNDS))))
+# Questions each answering Streamlit session goes through (choose + Next: two reruns each).
+STREAMLIT_INTERACTIONS = os.environ.get("BENCH_STREAMLIT_INTERACTIONS", "20")
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "200"))
 IDLE = os.environ.get("BENCH_IDLE_SESSIONS", "200,1000")
 SKIP = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))
@@ -131,7 +135,7 @@ def streamlit_rounds(st_path):
         try:
             out = subprocess.run(
                 [sys.executable, str(ROOT / "scripts/bench/streamlit_driver.py"), "--url", f"ws://127.0.0.1:{st.port}/_stcore/stream",
-                 "--pid", str(st.proc.pid), "--idle", IDLE, "--sessions", str(SESSIONS), "--interactions", "20"],
+                 "--pid", str(st.proc.pid), "--idle", IDLE, "--sessions", str(SESSIONS), "--interactions", STREAMLIT_INTERACTIONS],
                 env=dict(os.environ, PYTHONPATH=str(st_path)), check=True, capture_output=True, text=True)
             rounds.append(json.loads(out.stdout))
         finally:
@@ -368,6 +372,12 @@ def write_report(report):
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     report = {"machine": machine(), "rounds": ROUNDS, "sessions": SESSIONS, "idle_sessions": IDLE}
+    # A skipped peer's (or step's) numbers come from the last report, marked as such.
+    previous = json.loads((OUT / "report.json").read_text()) if (OUT / "report.json").exists() else {}
+    for part, key in (("streamlit", "streamlit"), ("extract", "extraction"), ("first_load", "first_load")):
+        if part in SKIP and previous.get(key):
+            report[key] = previous[key]
+            report.setdefault("reused_from_previous_run", []).append(key)
     st_path = ensure("streamlit", STREAMLIT_PIN, "streamlit") if {"streamlit", "first_load"} - SKIP else None
     pm_path = ensure("pdfminer", PDFMINER_PIN, "pdfminer") if "extract" not in SKIP else None
     if "gateway" not in SKIP:

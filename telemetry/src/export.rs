@@ -190,6 +190,14 @@ where
     }
 }
 
+/// For tests of propagation in other crates: a subscriber whose spans are recorded (valid
+/// trace and span ids, exported nowhere, no log output), with the W3C propagator installed
+/// process-wide. Use it with `tracing::subscriber::set_default`.
+pub fn recording_subscriber() -> impl Subscriber + Send + Sync {
+    opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
+    subscriber(EnvFilter::new("info"), LogFormat::Text, Some(&SdkTracerProvider::builder().build()), std::io::sink)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -273,12 +281,4 @@ mod tests {
         assert_eq!(LogFormat::parse(Some("text")), Ok(LogFormat::Text));
         assert!(LogFormat::parse(Some("yaml")).unwrap_err().contains("EXAM_LOG_FORMAT"));
     }
-}
-
-/// For tests of propagation in other crates: a subscriber whose spans are recorded (valid
-/// trace and span ids, exported nowhere, no log output), with the W3C propagator installed
-/// process-wide. Use it with `tracing::subscriber::set_default`.
-pub fn recording_subscriber() -> impl Subscriber + Send + Sync {
-    opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
-    subscriber(EnvFilter::new("info"), LogFormat::Text, Some(&SdkTracerProvider::builder().build()), std::io::sink)
 }
