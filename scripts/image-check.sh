@@ -94,8 +94,13 @@ done
 # ---- the gateway in its embedded default, read-only ---------------------------------------------
 port=$(free_port)
 say "gateway image, embedded mode, read-only, on 127.0.0.1:$port"
-start embedded --tmpfs /data:rw,nosuid,nodev,mode=1777 -e "LEPTOS_SITE_ADDR=127.0.0.1:$port" "$GATEWAY"
-check "embedded gateway: /healthz 200 (read-only root, tmpfs /tmp and /data)" wait_http "http://127.0.0.1:$port/healthz" 30
+# The data directory is a volume, as README says to give it: a host directory anyone may write
+# (the container's user is 65532). A tmpfs at /data is root's 0755 under podman whatever its
+# mode= option says (podman copies the image directory's permissions up), so the embedded
+# gateway could not open its store there.
+mkdir -p "$work/data" && chmod 1777 "$work/data"
+start embedded -v "$work/data:/data" -e "LEPTOS_SITE_ADDR=127.0.0.1:$port" "$GATEWAY"
+check "embedded gateway: /healthz 200 (read-only root, tmpfs /tmp, a volume at /data)" wait_http "http://127.0.0.1:$port/healthz" 30
 check "embedded gateway: /readyz 200" curl -fsS --max-time 5 "http://127.0.0.1:$port/readyz"
 check "embedded gateway: read-only root file system" test "$("${ENGINE[@]}" inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$run_id-embedded")" = true
 pid=$("${ENGINE[@]}" inspect --format '{{.State.Pid}}' "$run_id-embedded")
