@@ -57,26 +57,54 @@ pub struct Rules {
     clock: Arc<dyn Clock>,
     default_pass_mark: PassMark,
     cache: RwLock<HashMap<ExamId, (Instant, Arc<ExamRules>)>>,
+    /// One load at a time per exam (striped): when the entry expires under a class answering
+    /// at once, one task reads the two records and the others wait for its result instead of
+    /// each reading them again. A write's reload takes it too, so a load that began before
+    /// the write cannot put older rules in the cache after the write's.
+    loading: Vec<tokio::sync::Mutex<()>>,
     /// Serialises read-modify-write of settings and overrides in this process.
     writing: tokio::sync::Mutex<()>,
 }
 
+const LOAD_STRIPES: usize = 16;
+
 impl Rules {
     pub fn new(records: Arc<Records>, clock: Arc<dyn Clock>, default_pass_mark: PassMark) -> Self {
-        Rules { records, clock, default_pass_mark, cache: RwLock::default(), writing: tokio::sync::Mutex::new(()) }
+        let loading = (0..LOAD_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect();
+        Rules { records, clock, default_pass_mark, cache: RwLock::default(), loading, writing: tokio::sync::Mutex::new(()) }
     }
 
     /// The current rules (cached for [`RULES_TTL`]).
     pub async fn get(&self, id: &ExamId) -> Result<Arc<ExamRules>, ServiceError> {
-        if let Some((at, r)) = self.cache.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id)
-            && at.elapsed() < RULES_TTL
-        {
-            return Ok(r.clone());
+        if let Some(r) = self.cached(id) {
+            return Ok(r);
         }
-        self.load(id).await
+        let _one = self.load_lock(id).lock().await;
+        // Loaded by the task this one waited for?
+        if let Some(r) = self.cached(id) {
+            return Ok(r);
+        }
+        self.load_locked(id).await
     }
 
+    fn cached(&self, id: &ExamId) -> Option<Arc<ExamRules>> {
+        let cache = self.cache.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.get(id).filter(|(at, _)| at.elapsed() < RULES_TTL).map(|(_, r)| r.clone())
+    }
+
+    fn load_lock(&self, id: &ExamId) -> &tokio::sync::Mutex<()> {
+        use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
+        let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(id);
+        &self.loading[usize::try_from(h % LOAD_STRIPES as u64).unwrap_or(0)]
+    }
+
+    /// Reads the rules now (after a write: the new ones) and caches them.
     async fn load(&self, id: &ExamId) -> Result<Arc<ExamRules>, ServiceError> {
+        let _one = self.load_lock(id).lock().await;
+        self.load_locked(id).await
+    }
+
+    async fn load_locked(&self, id: &ExamId) -> Result<Arc<ExamRules>, ServiceError> {
         let record = self.records.settings(id).await?;
         let overrides = self.records.overrides(id).await?;
         let (settings, released_at) = match record {

@@ -1,5 +1,7 @@
 //! The embedded store: a directory per bucket (see [`FsStore`]).
 
+mod tags;
+
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -23,8 +25,10 @@ use super::{ObjectInfo, ObjectMeta, ObjectStore, PutMode, StoreError};
 /// `put`), so [`PutMode::IfMatch`] notices any change, even one within the file system's
 /// timestamp granularity; other objects' (documents) are size + modification time. Listings
 /// and `head` always give the size + time form. Every write's last step (the rename or link)
-/// and every delete take one lock, under which `IfMatch` compares and replaces: the
-/// directory store has one process writing it, so that lock serialises all of its writers.
+/// and every delete take the key's lock (one of [`COMMIT_STRIPES`], by key), under which
+/// `IfMatch` compares and replaces: the directory store has one process writing it, so those
+/// locks serialise all writers of a key. The comparison takes a `stat`, not a read: the tag of
+/// the record's current file is known from the last `get` or `put` of it ([`tags`]).
 #[derive(Debug, Clone)]
 pub struct FsStore {
     inner: Arc<FsInner>,
@@ -36,9 +40,13 @@ struct FsInner {
     objects: PathBuf,
     meta: PathBuf,
     tmp: PathBuf,
-    /// Held for the last step of every write and for deletes (see above).
-    commit: Mutex<()>,
+    /// Held for the last step of every write and for deletes, by key (see above).
+    commit: Vec<Mutex<()>>,
+    tags: tags::TagCache,
 }
+
+/// Independent keys commit in parallel (answers of different students are different keys).
+const COMMIT_STRIPES: usize = 64;
 
 enum Source {
     Bytes(Bytes),
@@ -53,7 +61,8 @@ impl FsStore {
             objects: root.join("objects").join(bucket),
             meta: root.join("meta").join(bucket),
             tmp: root.join("tmp"),
-            commit: Mutex::new(()),
+            commit: (0..COMMIT_STRIPES).map(|_| Mutex::new(())).collect(),
+            tags: tags::TagCache::default(),
         };
         for d in [&inner.objects, &inner.meta, &inner.tmp] {
             tokio::fs::create_dir_all(d).await?;
@@ -81,6 +90,12 @@ fn not_found_to_none<T>(r: io::Result<T>) -> Result<Option<T>, StoreError> {
 }
 
 impl FsInner {
+    fn commit_lock(&self, key: &str) -> std::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
+        let stripe = BuildHasherDefault::<DefaultHasher>::default().hash_one(key) % COMMIT_STRIPES as u64;
+        self.commit[usize::try_from(stripe).unwrap_or(0)].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn paths(&self, key: &str) -> Result<(PathBuf, PathBuf), StoreError> {
         let bad = key.is_empty()
             || key.starts_with('/')
@@ -124,8 +139,8 @@ impl FsInner {
         } else {
             None
         };
-        let _commit = self.commit.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let info = match mode {
+        let _commit = self.commit_lock(key);
+        let (info, md) = match mode {
             PutMode::IfMatch(expected) => {
                 if self.current_tag(key, &obj)?.as_deref() != Some(expected.as_str()) {
                     return Err(StoreError::Changed(key.to_owned()));
@@ -143,13 +158,21 @@ impl FsInner {
                 if let Some(t) = meta_tmp {
                     t.persist(&meta_path).map_err(|e| e.error)?;
                 }
-                info_from(key, &staged.as_file().metadata()?, meta.clone())
+                let md = staged.as_file().metadata()?;
+                (info_from(key, &md, meta.clone()), md)
             }
         };
-        Ok(ObjectInfo { e_tag: tag.unwrap_or(info.e_tag), ..info })
+        match tag {
+            Some(tag) => {
+                self.tags.put(key, &md, &tag);
+                Ok(ObjectInfo { e_tag: tag, ..info })
+            }
+            None => Ok(info),
+        }
     }
 
-    /// Moves the staged bytes (and metadata) over whatever `obj` holds.
+    /// Moves the staged bytes (and metadata) over whatever `obj` holds; the new file's info
+    /// and metadata.
     fn replace(
         &self,
         staged: tempfile::NamedTempFile,
@@ -158,22 +181,29 @@ impl FsInner {
         meta_path: &Path,
         key: &str,
         meta: &ObjectMeta,
-    ) -> Result<ObjectInfo, StoreError> {
+    ) -> Result<(ObjectInfo, std::fs::Metadata), StoreError> {
         match meta_tmp {
             Some(t) => drop(t.persist(meta_path).map_err(|e| e.error)?),
             // A previous version may have had explicit metadata.
             None => drop(not_found_to_none(std::fs::remove_file(meta_path))?),
         }
-        let file = staged.persist(obj).map_err(|e| e.error)?;
-        Ok(info_from(key, &file.metadata()?, meta.clone()))
+        let md = staged.persist(obj).map_err(|e| e.error)?.metadata()?;
+        Ok((info_from(key, &md, meta.clone()), md))
     }
 
     /// The tag `get` would give the object now; `None` when it is absent.
     fn current_tag(&self, key: &str, obj: &Path) -> Result<Option<String>, StoreError> {
-        if is_record(key) {
-            return Ok(not_found_to_none(std::fs::read(obj))?.map(|b| content_tag(&b)));
+        let Some(md) = not_found_to_none(std::fs::metadata(obj))? else { return Ok(None) };
+        if !is_record(key) {
+            return Ok(Some(info_from(key, &md, ObjectMeta::default()).e_tag));
         }
-        Ok(not_found_to_none(std::fs::metadata(obj))?.map(|md| info_from(key, &md, ObjectMeta::default()).e_tag))
+        if let Some(tag) = self.tags.get(key, &md) {
+            return Ok(Some(tag));
+        }
+        let Some((bytes, md)) = not_found_to_none(read_with_metadata(obj))? else { return Ok(None) };
+        let tag = content_tag(&bytes);
+        self.tags.put(key, &md, &tag);
+        Ok(Some(tag))
     }
 
     fn read_meta(&self, key: &str, meta_path: &Path) -> ObjectMeta {
@@ -182,6 +212,15 @@ impl FsInner {
             Err(_) => implied_meta(key),
         }
     }
+}
+
+/// The bytes of the file at `path` and its metadata (both of the one file opened).
+fn read_with_metadata(path: &Path) -> io::Result<(Vec<u8>, std::fs::Metadata)> {
+    let mut file = std::fs::File::open(path)?;
+    let md = file.metadata()?;
+    let mut bytes = Vec::with_capacity(usize::try_from(md.len()).unwrap_or(0));
+    io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok((bytes, md))
 }
 
 /// JSON records get content tags (see [`FsStore`]).
@@ -217,10 +256,7 @@ impl ObjectStore for FsStore {
         let key = key.to_owned();
         self.run(move |s| {
             let (obj, meta_path) = s.paths(&key)?;
-            let Some(mut file) = not_found_to_none(std::fs::File::open(&obj))? else { return Ok(None) };
-            let md = file.metadata()?;
-            let mut bytes = Vec::with_capacity(usize::try_from(md.len()).unwrap_or(0));
-            io::Read::read_to_end(&mut file, &mut bytes)?;
+            let Some((bytes, md)) = not_found_to_none(read_with_metadata(&obj))? else { return Ok(None) };
             let meta = s.read_meta(&key, &meta_path);
             let mut info = info_from(&key, &md, meta);
             if is_record(&key) {
@@ -276,7 +312,8 @@ impl ObjectStore for FsStore {
         let key = key.to_owned();
         self.run(move |s| {
             let (obj, meta_path) = s.paths(&key)?;
-            let _commit = s.commit.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _commit = s.commit_lock(&key);
+            s.tags.forget(&key);
             not_found_to_none(std::fs::remove_file(&obj))?;
             not_found_to_none(std::fs::remove_file(&meta_path))?;
             Ok(())
@@ -295,96 +332,4 @@ impl ObjectStore for FsStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn store() -> (tempfile::TempDir, FsStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = FsStore::open(dir.path(), "exams").await.unwrap();
-        (dir, s)
-    }
-
-    #[tokio::test]
-    async fn put_get_head_list_delete() {
-        let (_d, s) = store().await;
-        let mut meta = ObjectMeta::json();
-        meta.user.insert("n_mcq".into(), "5".into());
-        s.put_bytes("exams/e1/a.pdf", Bytes::from_static(b"%PDF-1"), &meta, PutMode::Overwrite).await.unwrap();
-        s.put_bytes("question_bank/e1.json", Bytes::from_static(b"{}"), &ObjectMeta::json(), PutMode::Overwrite).await.unwrap();
-        let (bytes, info) = s.get("exams/e1/a.pdf").await.unwrap().unwrap();
-        assert_eq!(&bytes[..], b"%PDF-1");
-        assert_eq!(info.meta.get("N_MCQ"), Some("5"));
-        assert_eq!(s.head("exams/e1/a.pdf").await.unwrap().unwrap().size, 6);
-        let keys: Vec<_> = s.list("exams/").await.unwrap().into_iter().map(|i| i.key).collect();
-        assert_eq!(keys, ["exams/e1/a.pdf"]);
-        assert_eq!(s.list("").await.unwrap().len(), 2);
-        assert_eq!(s.list("question_bank/e").await.unwrap().len(), 1);
-        s.delete("exams/e1/a.pdf").await.unwrap();
-        assert!(s.get("exams/e1/a.pdf").await.unwrap().is_none());
-        s.delete("exams/e1/a.pdf").await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn json_records_need_no_metadata_file_but_keep_explicit_metadata() {
-        let (d, s) = store().await;
-        s.put_bytes("attempts/e/a.json", Bytes::from_static(b"{}"), &ObjectMeta::json(), PutMode::Overwrite).await.unwrap();
-        assert!(!d.path().join("meta/exams/attempts/e/a.json.json").exists());
-        assert_eq!(s.head("attempts/e/a.json").await.unwrap().unwrap().meta, ObjectMeta::json());
-        let mut tagged = ObjectMeta::json();
-        tagged.user.insert("x".into(), "1".into());
-        s.put_bytes("attempts/e/a.json", Bytes::from_static(b"{}"), &tagged, PutMode::Overwrite).await.unwrap();
-        assert_eq!(s.head("attempts/e/a.json").await.unwrap().unwrap().meta, tagged);
-        // Rewriting without it drops the stale metadata.
-        s.put_bytes("attempts/e/a.json", Bytes::from_static(b"{}"), &ObjectMeta::json(), PutMode::Overwrite).await.unwrap();
-        assert_eq!(s.head("attempts/e/a.json").await.unwrap().unwrap().meta, ObjectMeta::json());
-    }
-
-    #[tokio::test]
-    async fn create_new_never_overwrites() {
-        let (_d, s) = store().await;
-        s.put_bytes("submissions/e/a/0001.json", Bytes::from_static(b"1"), &ObjectMeta::json(), PutMode::CreateNew).await.unwrap();
-        let err =
-            s.put_bytes("submissions/e/a/0001.json", Bytes::from_static(b"2"), &ObjectMeta::json(), PutMode::CreateNew).await.unwrap_err();
-        assert!(matches!(err, StoreError::AlreadyExists(_)));
-        assert_eq!(&s.get("submissions/e/a/0001.json").await.unwrap().unwrap().0[..], b"1");
-    }
-
-    #[tokio::test]
-    async fn if_match_replaces_only_the_version_that_was_read() {
-        let (_d, s) = store().await;
-        let key = "attempts/e/ada.json";
-        let first = s.put_bytes(key, Bytes::from_static(b"{\"a\":1}"), &ObjectMeta::json(), PutMode::Overwrite).await.unwrap();
-        let (_, read) = s.get(key).await.unwrap().unwrap();
-        assert_eq!(read.e_tag, first.e_tag, "get and put agree on the tag");
-        // Same size, written within the same timestamp tick: still a different tag.
-        let second =
-            s.put_bytes(key, Bytes::from_static(b"{\"a\":2}"), &ObjectMeta::json(), PutMode::IfMatch(read.e_tag.clone())).await.unwrap();
-        assert_ne!(second.e_tag, read.e_tag);
-        let stale = s.put_bytes(key, Bytes::from_static(b"{\"a\":3}"), &ObjectMeta::json(), PutMode::IfMatch(read.e_tag)).await;
-        assert!(matches!(stale, Err(StoreError::Changed(_))), "{stale:?}");
-        assert_eq!(&s.get(key).await.unwrap().unwrap().0[..], b"{\"a\":2}");
-        s.delete(key).await.unwrap();
-        let gone = s.put_bytes(key, Bytes::from_static(b"{}"), &ObjectMeta::json(), PutMode::IfMatch(second.e_tag)).await;
-        assert!(matches!(gone, Err(StoreError::Changed(_))), "a deleted object is not recreated: {gone:?}");
-        assert!(s.get(key).await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn keys_cannot_escape_the_bucket() {
-        let (_d, s) = store().await;
-        for key in ["../x", "a/../../x", "/etc/passwd", "a//b", "a\\b", ""] {
-            let r = s.put_bytes(key, Bytes::new(), &ObjectMeta::default(), PutMode::Overwrite).await;
-            assert!(matches!(r, Err(StoreError::InvalidKey(_))), "{key}");
-        }
-    }
-
-    #[tokio::test]
-    async fn put_file_copies_without_consuming_the_source() {
-        let (d, s) = store().await;
-        let src = d.path().join("upload.pdf");
-        std::fs::write(&src, b"%PDF-1.7 body").unwrap();
-        let info = s.put_file("exams/e/x.pdf", &src, &ObjectMeta::default()).await.unwrap();
-        assert_eq!(info.size, 13);
-        assert!(src.exists());
-    }
-}
+mod tests;
