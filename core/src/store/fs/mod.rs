@@ -15,11 +15,15 @@ use super::{ObjectInfo, ObjectMeta, ObjectStore, PutMode, StoreError};
 /// The embedded store: one directory per bucket.
 ///
 /// Layout under `root`: `objects/<bucket>/<key>` holds the bytes, `meta/<bucket>/<key>.json`
-/// the [`ObjectMeta`] (omitted for plain JSON records, whose metadata is implied), `tmp/`
-/// staging files. Every write goes to `tmp/` and is then renamed (or hard-linked, for
-/// `CreateNew`) into place, so readers never see a partial object and a crash leaves either
-/// the old or the new version. Each operation runs as one blocking task: the answer autosave
-/// is a hot path, and one thread hand-off beats one per file-system call.
+/// the [`ObjectMeta`] (omitted for plain JSON records, whose metadata is implied). Every write
+/// goes to a staging file beside its target (`.tmp-*`, never listed, not a valid key segment)
+/// and is then renamed (or hard-linked, for `CreateNew`) into place, so readers never see a
+/// partial object and a crash leaves either the old or the new version; a rename within one
+/// directory locks that directory only, where one from a shared staging directory took the
+/// file system's rename lock and two directory locks (the answers of a class contended on
+/// them). Each operation runs as one blocking task, at most [`CONCURRENT_OPS`] at once: the
+/// answer autosave is a hot path, one thread hand-off beats one per file-system call, and
+/// 200 students answering at once no longer wake 200 threads to queue on the same directory.
 ///
 /// Tags ([`ObjectInfo::e_tag`]): a `.json` record's is a hash of its bytes (from `get` and
 /// `put`), so [`PutMode::IfMatch`] notices any change, even one within the file system's
@@ -39,11 +43,20 @@ struct FsInner {
     bucket: String,
     objects: PathBuf,
     meta: PathBuf,
-    tmp: PathBuf,
+    /// Operations running on the blocking pool.
+    ops: tokio::sync::Semaphore,
     /// Held for the last step of every write and for deletes, by key (see above).
     commit: Vec<Mutex<()>>,
     tags: tags::TagCache,
 }
+
+/// File-system operations at once (the rest wait on the runtime, not as blocked threads). Two
+/// on the 2-core machine it was measured on (ARCHITECTURE.md, "CPU per answer"): an upload's
+/// copy into the store holds one and leaves the other to answers.
+const CONCURRENT_OPS: usize = 2;
+
+/// Staging files' names start with this: never listed, refused as a key segment.
+const STAGING: &str = ".tmp-";
 
 /// Independent keys commit in parallel (answers of different students are different keys).
 const COMMIT_STRIPES: usize = 64;
@@ -60,11 +73,11 @@ impl FsStore {
             bucket: bucket.to_owned(),
             objects: root.join("objects").join(bucket),
             meta: root.join("meta").join(bucket),
-            tmp: root.join("tmp"),
+            ops: tokio::sync::Semaphore::new(CONCURRENT_OPS),
             commit: (0..COMMIT_STRIPES).map(|_| Mutex::new(())).collect(),
             tags: tags::TagCache::default(),
         };
-        for d in [&inner.objects, &inner.meta, &inner.tmp] {
+        for d in [&inner.objects, &inner.meta] {
             tokio::fs::create_dir_all(d).await?;
         }
         Ok(FsStore { inner: Arc::new(inner) })
@@ -72,6 +85,7 @@ impl FsStore {
 
     async fn run<T: Send + 'static>(&self, f: impl FnOnce(&FsInner) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
         let inner = self.inner.clone();
+        let _turn = self.inner.ops.acquire().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
         tokio::task::spawn_blocking(move || f(&inner)).await.map_err(|e| StoreError::Unavailable(e.to_string()))?
     }
 }
@@ -102,7 +116,7 @@ impl FsInner {
             || key.ends_with('/')
             || key.contains('\\')
             || key.contains('\0')
-            || key.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..");
+            || key.split('/').any(|seg| seg.is_empty() || seg == "." || seg == ".." || seg.starts_with(STAGING));
         if bad {
             return Err(StoreError::InvalidKey(key.to_owned()));
         }
@@ -112,10 +126,7 @@ impl FsInner {
     fn put(&self, key: &str, source: Source, meta: &ObjectMeta, mode: PutMode) -> Result<ObjectInfo, StoreError> {
         use std::io::Write as _;
         let (obj, meta_path) = self.paths(key)?;
-        if let Some(parent) = obj.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let mut staged = tempfile::NamedTempFile::new_in(&self.tmp)?;
+        let mut staged = staging_beside(&obj)?;
         // JSON records are written from memory: their tag is the hash of the bytes at hand.
         let tag = match source {
             Source::Bytes(b) => {
@@ -130,10 +141,7 @@ impl FsInner {
         // Metadata before bytes: an object is visible only once its bytes are in place.
         let explicit_meta = *meta != implied_meta(key);
         let meta_tmp = if explicit_meta {
-            if let Some(parent) = meta_path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            let mut t = tempfile::NamedTempFile::new_in(&self.tmp)?;
+            let mut t = staging_beside(&meta_path)?;
             t.write_all(&serde_json::to_vec(meta).map_err(|e| StoreError::Unavailable(e.to_string()))?)?;
             Some(t)
         } else {
@@ -211,6 +219,19 @@ impl FsInner {
             Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
             Err(_) => implied_meta(key),
         }
+    }
+}
+
+/// A new staging file in `target`'s directory (made if missing).
+fn staging_beside(target: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let dir = target.parent().ok_or_else(|| io::Error::other("an object path has a directory"))?;
+    let builder = || tempfile::Builder::new().prefix(STAGING).tempfile_in(dir);
+    match builder() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir)?;
+            builder()
+        }
+        other => other,
     }
 }
 
@@ -293,7 +314,7 @@ impl ObjectStore for FsStore {
                     let ft = entry.file_type()?;
                     if ft.is_dir() {
                         stack.push(path);
-                    } else if ft.is_file() {
+                    } else if ft.is_file() && !entry.file_name().as_encoded_bytes().starts_with(STAGING.as_bytes()) {
                         let Ok(rel) = path.strip_prefix(&s.objects) else { continue };
                         let key = rel.to_string_lossy().replace('\\', "/");
                         if key.starts_with(&prefix) {

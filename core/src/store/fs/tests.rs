@@ -76,7 +76,7 @@ async fn if_match_replaces_only_the_version_that_was_read() {
 #[tokio::test]
 async fn keys_cannot_escape_the_bucket() {
     let (_d, s) = store().await;
-    for key in ["../x", "a/../../x", "/etc/passwd", "a//b", "a\\b", ""] {
+    for key in ["../x", "a/../../x", "/etc/passwd", "a//b", "a\\b", "", ".tmp-x", "attempts/e/.tmp-a"] {
         let r = s.put_bytes(key, Bytes::new(), &ObjectMeta::default(), PutMode::Overwrite).await;
         assert!(matches!(r, Err(StoreError::InvalidKey(_))), "{key}");
     }
@@ -110,4 +110,17 @@ async fn if_match_notices_a_record_replaced_behind_the_stores_back() {
     assert_eq!(&bytes[..], b"{\"a\":9}");
     s.put_bytes(key, Bytes::from_static(b"{\"a\":2}"), &ObjectMeta::json(), PutMode::IfMatch(read.e_tag)).await.unwrap();
     assert_eq!(&s.get(key).await.unwrap().unwrap().0[..], b"{\"a\":2}");
+}
+
+#[tokio::test]
+async fn staging_files_beside_objects_are_not_objects() {
+    let (d, s) = store().await;
+    s.put_bytes("attempts/e/a.json", Bytes::from_static(b"{}"), &ObjectMeta::json(), PutMode::Overwrite).await.unwrap();
+    // What a crash in the middle of a write leaves behind.
+    std::fs::write(d.path().join("objects/exams/attempts/e/.tmp-x1y2"), b"{\"half").unwrap();
+    let keys: Vec<_> = s.list("attempts/").await.unwrap().into_iter().map(|i| i.key).collect();
+    assert_eq!(keys, ["attempts/e/a.json"]);
+    // Nothing else is left beside the object by a write.
+    let names: Vec<_> = std::fs::read_dir(d.path().join("objects/exams/attempts/e")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
 }
