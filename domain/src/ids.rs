@@ -103,9 +103,12 @@ impl Student {
 
     /// Trims, drops invisible characters and applies NFKC, so `Ａｄａ` (full-width) and
     /// `Ada` with a zero-width space are the student `Ada`, not look-alikes beside her.
+    /// (Without the `normalize` feature, in the browser, everything but NFKC: see
+    /// domain/Cargo.toml.)
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        use unicode_normalization::UnicodeNormalization;
-        let visible: String = s.chars().filter(|c| !Self::invisible(*c)).nfkc().collect();
+        let visible: String = s.chars().filter(|c| !Self::invisible(*c)).collect();
+        #[cfg(feature = "normalize")]
+        let visible: String = unicode_normalization::UnicodeNormalization::nfkc(visible.chars()).collect();
         let t = visible.trim();
         if t.is_empty() {
             return Err(IdError::Empty { what: "student name" });
