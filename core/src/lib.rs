@@ -69,3 +69,11 @@ impl std::fmt::Debug for Secret {
         f.write_str("Secret(***)")
     }
 }
+
+/// The one of `items` that `key` falls on (striped locks: one per key would grow without bound,
+/// one for all would serialise unrelated keys).
+pub(crate) fn stripe<'a, T, K: std::hash::Hash + ?Sized>(items: &'a [T], key: &K) -> &'a T {
+    use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
+    let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+    &items[usize::try_from(h % items.len() as u64).unwrap_or(0)]
+}

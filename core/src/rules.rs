@@ -93,9 +93,7 @@ impl Rules {
     }
 
     fn load_lock(&self, id: &ExamId) -> &tokio::sync::Mutex<()> {
-        use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
-        let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(id);
-        &self.loading[usize::try_from(h % LOAD_STRIPES as u64).unwrap_or(0)]
+        crate::stripe(&self.loading, id)
     }
 
     /// Reads the rules now (after a write: the new ones) and caches them.

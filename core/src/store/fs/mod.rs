@@ -32,7 +32,8 @@ use super::{ObjectInfo, ObjectMeta, ObjectStore, PutMode, StoreError};
 /// and every delete take the key's lock (one of [`COMMIT_STRIPES`], by key), under which
 /// `IfMatch` compares and replaces: the directory store has one process writing it, so those
 /// locks serialise all writers of a key. The comparison takes a `stat`, not a read: the tag of
-/// the record's current file is known from the last `get` or `put` of it ([`tags`]).
+/// the record's current file is known from the write that put it there, or from the last
+/// comparison that read it ([`tags`]).
 #[derive(Debug, Clone)]
 pub struct FsStore {
     inner: Arc<FsInner>,
@@ -105,9 +106,7 @@ fn not_found_to_none<T>(r: io::Result<T>) -> Result<Option<T>, StoreError> {
 
 impl FsInner {
     fn commit_lock(&self, key: &str) -> std::sync::MutexGuard<'_, ()> {
-        use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
-        let stripe = BuildHasherDefault::<DefaultHasher>::default().hash_one(key) % COMMIT_STRIPES as u64;
-        self.commit[usize::try_from(stripe).unwrap_or(0)].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::stripe(&self.commit, key).lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn paths(&self, key: &str) -> Result<(PathBuf, PathBuf), StoreError> {
