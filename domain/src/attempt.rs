@@ -23,28 +23,24 @@ pub enum ClientMsg {
     Submit,
 }
 
+/// Read through [`crate::wire`] (one pass, no buffer); written tagged, as derived.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "crate::wire::ServerFrame")]
 pub enum ServerMsg {
     /// First frame: the attempt this connection continues, with the answers saved so far.
     /// `version` is the exam version the attempt is bound to: a page showing another version's
     /// paper must load this one (an attempt keeps its version when a newer one is published).
     Resumed {
         attempt: u32,
-        #[serde(default = "crate::versions::first_version")]
         version: u32,
         answers: BTreeMap<QuestionId, OptionId>,
         /// When time is up (RFC 3339), or `null` for an untimed attempt in an open-ended exam.
-        #[serde(default)]
         deadline: Option<String>,
         /// The server's clock when the frame was sent (RFC 3339).
-        #[serde(default)]
         server_time: String,
         /// The order to show the questions in (every question id once).
-        #[serde(default)]
         question_order: Vec<QuestionId>,
         /// The order to show each question's options in (every option id once).
-        #[serde(default)]
         option_order: BTreeMap<QuestionId, Vec<OptionId>>,
     },
     /// The deadline changed while the attempt runs.

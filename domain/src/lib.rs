@@ -36,6 +36,7 @@ pub mod stats;
 pub mod validate;
 pub mod versions;
 pub mod views;
+pub mod wire;
 
 pub use bank::{AnswerOption, ExamPaper, PaperQuestion, Question, QuestionBank, QuestionKind, SourceRef};
 pub use events::{Announcement, ExamStatus, Stage};

@@ -298,9 +298,9 @@ pub fn format_time(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
-/// Where the window stands for one student.
+/// Where the window stands for one student. Read through [`crate::wire`] (one pass, no buffer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(tag = "state", rename_all = "snake_case", try_from = "crate::wire::WindowObject")]
 pub enum WindowState {
     NotYetOpen { opens_at: String },
     Open { closes_at: Option<String> },
@@ -572,16 +572,29 @@ pub fn in_attempt_order(
     options: &BTreeMap<QuestionId, Vec<OptionId>>,
 ) -> Vec<PaperQuestion> {
     if !order.is_empty() {
-        let pos = |id: &QuestionId| order.iter().position(|q| q == id).unwrap_or(usize::MAX);
-        questions.sort_by_key(|q| pos(&q.id));
+        questions = reorder(questions, |q| &q.id, order);
     }
     for q in &mut questions {
         if let Some(order) = options.get(&q.id) {
-            let pos = |id: &OptionId| order.iter().position(|o| o == id).unwrap_or(usize::MAX);
-            q.options.sort_by_key(|o| pos(&o.id));
+            q.options = reorder(std::mem::take(&mut q.options), |o| &o.id, order);
         }
     }
     questions
+}
+
+/// `items` in the order of their ids in `order`; items `order` does not name follow, in their
+/// own order. (A stable sort by position would do the same; this runs in the browser too, where
+/// a sort's code costs more than this loop over a few dozen items.)
+fn reorder<T, Id: PartialEq>(items: Vec<T>, id: impl Fn(&T) -> &Id, order: &[Id]) -> Vec<T> {
+    let mut left: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(left.len());
+    for wanted in order {
+        if let Some(item) = left.iter_mut().find(|slot| slot.as_ref().is_some_and(|t| id(t) == wanted)).and_then(Option::take) {
+            out.push(item);
+        }
+    }
+    out.extend(left.into_iter().flatten());
+    out
 }
 
 impl ExamPaper {
@@ -794,5 +807,15 @@ mod tests {
         assert_eq!(paper.questions.iter().map(|q| q.id.clone()).collect::<Vec<_>>(), q1);
         assert_eq!(paper.questions[0].options.iter().map(|o| o.id.clone()).collect::<Vec<_>>(), o1[&q1[0]]);
         assert_eq!(attempt_order(&bank, seed1, false, false), (Vec::new(), BTreeMap::new()));
+    }
+
+    #[test]
+    fn reordering_follows_the_order_and_keeps_the_rest_after_it_in_their_own_order() {
+        let items = vec!["a", "b", "c", "d", "e"];
+        assert_eq!(reorder(items.clone(), |s| s, &["d", "b"]), ["d", "b", "a", "c", "e"]);
+        assert_eq!(reorder(items.clone(), |s| s, &["e", "d", "c", "b", "a"]), ["e", "d", "c", "b", "a"]);
+        // Ids the order names twice or that are not there change nothing else.
+        assert_eq!(reorder(items.clone(), |s| s, &["c", "x", "c", "a"]), ["c", "a", "b", "d", "e"]);
+        assert_eq!(reorder(items, |s| s, &[]), ["a", "b", "c", "d", "e"]);
     }
 }
