@@ -15,6 +15,7 @@
 //! the student's pages load only `ExamPaper` (no key) and get graded results from the server.
 
 pub mod bundle;
+pub mod codec;
 pub mod live;
 pub mod pages;
 pub mod server_fns;
@@ -138,8 +139,34 @@ pub fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// A percentage to one decimal, "87.5 %". Rounded in integers: `format!("{:.1}")` would link
+/// core's exact float formatting (14 KB of WebAssembly) into the student's bundle for this one
+/// number.
+pub fn percent_text(percent: f64) -> String {
+    let tenths = (percent * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    let tenths = tenths.unsigned_abs();
+    format!("{sign}{}.{} %", tenths / 10, tenths % 10)
+}
+
 /// Formats an RFC 3339 timestamp for display ("2026-11-22 10:04").
 pub fn short_time(rfc3339: &str) -> String {
     let t = rfc3339.replace('T', " ");
     t.get(..16).unwrap_or(&t).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_text;
+
+    #[test]
+    fn percentages_show_one_rounded_decimal() {
+        assert_eq!(percent_text(0.0), "0.0 %");
+        assert_eq!(percent_text(100.0), "100.0 %");
+        assert_eq!(percent_text(200.0 / 3.0), "66.7 %");
+        assert_eq!(percent_text(100.0 / 3.0), "33.3 %");
+        assert_eq!(percent_text(87.5), "87.5 %");
+        assert_eq!(percent_text(4.96), "5.0 %");
+        assert_eq!(percent_text(-2.5), "-2.5 %");
+    }
 }

@@ -4,8 +4,6 @@
 //! resources that depend on it refetch. That keeps every page correct after a reconnect
 //! (which also bumps the versions) at the cost of one small request per change.
 
-#[cfg(feature = "hydrate")]
-use exam_domain::Announcement;
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -53,32 +51,40 @@ pub fn use_live() -> LiveFeed {
     expect_context::<LiveFeed>()
 }
 
+/// What the page needs of a live frame: its type and the exam it concerns (the rest of an
+/// `exam_status` frame is for pages that refetch it anyway). Read directly, not through a
+/// `serde_json::Value` and `Announcement`, which would link both deserialisers into the
+/// browser's bundle for two fields.
+#[derive(serde::Deserialize)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+struct FrameHead {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    exam_id: Option<String>,
+}
+
 #[cfg(feature = "hydrate")]
 impl LiveFeed {
     fn receive(self, text: &str) {
-        let v: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(_) => return,
-        };
-        if v.get("type").and_then(|t| t.as_str()) == Some("resync") {
-            self.bump_all();
-            return;
-        }
-        // Submission frames carry only the exam and attempt (no student, no score).
-        let exam = v.get("exam_id").and_then(|e| e.as_str()).map(str::to_owned);
-        if v.get("type").and_then(|t| t.as_str()) == Some("submission") {
-            self.submissions_version.update(|n| *n += 1);
-            self.exams_version.update(|n| *n += 1);
-            if let Some(exam) = exam {
-                self.per_exam.update(|m| m.entry(exam).or_default().1 += 1);
+        let Ok(frame) = serde_json::from_str::<FrameHead>(text) else { return };
+        match frame.kind.as_str() {
+            "resync" => self.bump_all(),
+            // Submission frames carry only the exam and attempt (no student, no score).
+            "submission" => {
+                self.submissions_version.update(|n| *n += 1);
+                self.exams_version.update(|n| *n += 1);
+                if let Some(exam) = frame.exam_id {
+                    self.per_exam.update(|m| m.entry(exam).or_default().1 += 1);
+                }
             }
-            return;
-        }
-        if let Ok(Announcement::ExamStatus { .. }) = serde_json::from_value::<Announcement>(v) {
-            self.exams_version.update(|n| *n += 1);
-            if let Some(exam) = exam {
-                self.per_exam.update(|m| m.entry(exam).or_default().0 += 1);
+            "exam_status" => {
+                self.exams_version.update(|n| *n += 1);
+                if let Some(exam) = frame.exam_id {
+                    self.per_exam.update(|m| m.entry(exam).or_default().0 += 1);
+                }
             }
+            _ => {}
         }
     }
 
@@ -150,5 +156,34 @@ mod client {
             retry();
         });
         ws.set_onclose(Some(onclose.unchecked_ref()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use exam_domain::{Announcement, ExamId, Stage};
+
+    use super::FrameHead;
+
+    #[test]
+    fn the_frame_head_reads_the_types_and_exams_the_server_sends() {
+        let exam = ExamId::parse("abc123").unwrap();
+        let status = serde_json::to_string(&Announcement::stage(exam.clone(), Stage::Ready, "2026-12-03T10:00:00Z".into())).unwrap();
+        let head: FrameHead = serde_json::from_str(&status).unwrap();
+        assert_eq!((head.kind.as_str(), head.exam_id.as_deref()), ("exam_status", Some("abc123")));
+        let submission = Announcement::Submission {
+            exam_id: exam,
+            student: "Ada".into(),
+            score: 1,
+            total: 2,
+            percent: 50.0,
+            passed: false,
+            attempt: 1,
+            submitted_at: "2026-12-03T10:00:00Z".into(),
+        };
+        let head: FrameHead = serde_json::from_str(&serde_json::to_string(&submission).unwrap()).unwrap();
+        assert_eq!((head.kind.as_str(), head.exam_id.as_deref()), ("submission", Some("abc123")));
+        let head: FrameHead = serde_json::from_str(r#"{"type":"resync"}"#).unwrap();
+        assert_eq!((head.kind.as_str(), head.exam_id), ("resync", None));
     }
 }

@@ -68,19 +68,28 @@ fn err(e: exam_core::service::ServiceError) -> ServerFnError {
     }
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn list_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
     platform()?.exams_of(&teacher()?.id).await.map_err(err)
 }
 
-/// Who is signed in (anonymous for students and visitors).
-#[server(prefix = "/sfn/auth")]
-pub async fn whoami() -> Result<exam_domain::identity::Identity, ServerFnError> {
-    Ok(identity())
+/// The teacher the top bar names: their name and email, nothing else of the identity.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SignedInTeacher {
+    pub name: String,
+    pub email: String,
+}
+
+/// The signed-in teacher, or `None` (students and visitors). Only what the top bar shows: the
+/// whole `Identity` (a flattened, internally tagged enum) would bring its deserialiser and the
+/// email's parser into every page's WebAssembly for two strings.
+#[server(prefix = "/sfn/auth", output = crate::codec::JsonResponse)]
+pub async fn whoami() -> Result<Option<SignedInTeacher>, ServerFnError> {
+    Ok(identity().teacher().map(|t| SignedInTeacher { name: t.name.clone(), email: t.email.to_string() }))
 }
 
 /// The published exams this browser joined (newest first); none for anyone else.
-#[server(prefix = "/sfn/student")]
+#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
 pub async fn joined_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
     let who = identity();
     Ok(platform()?.published().into_iter().filter(|e| who.student_in(&e.id).is_some()).collect())
@@ -103,7 +112,7 @@ pub struct ExamEntry {
     pub teacher: bool,
 }
 
-#[server(prefix = "/sfn/student")]
+#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
 pub async fn load_exam_entry(id: String) -> Result<ExamEntry, ServerFnError> {
     let p = platform()?;
     let id = exam_id(&id)?;
@@ -127,7 +136,7 @@ fn joined(id: &exam_domain::ExamId) -> Result<exam_domain::Student, ServerFnErro
     identity().student_in(id).cloned().ok_or_else(|| refuse(401, "Join this exam with its code first."))
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn load_teacher_exam(id: String) -> Result<TeacherExam, ServerFnError> {
     platform()?.teacher_exam(&owned(&id).await?).await.map_err(err)
 }
@@ -139,7 +148,7 @@ pub struct Sharing {
     pub can_share: bool,
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn load_sharing(id: String) -> Result<Sharing, ServerFnError> {
     let id = owned(&id).await?;
     let me = teacher()?;
@@ -149,13 +158,13 @@ pub async fn load_sharing(id: String) -> Result<Sharing, ServerFnError> {
 }
 
 /// Shares the exam with another teacher's account (creator only); errors name the email.
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn share_exam(id: String, email: String) -> Result<(), ServerFnError> {
     let id = owned(&id).await?;
     platform()?.identity().share(&id, &teacher()?.id, &email).await.map(|_| ()).map_err(err)
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn unshare_exam(id: String, teacher_id: String) -> Result<(), ServerFnError> {
     let id = owned(&id).await?;
     let with = exam_domain::identity::TeacherId::parse(&teacher_id).map_err(|_| refuse(404, "no such teacher"))?;
@@ -163,13 +172,13 @@ pub async fn unshare_exam(id: String, teacher_id: String) -> Result<(), ServerFn
 }
 
 /// A new join code for the exam; the old one stops working.
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn regenerate_join_code(id: String) -> Result<String, ServerFnError> {
     let id = owned(&id).await?;
     Ok(platform()?.regenerate_join_code(&teacher()?.id, &id).await.map_err(err)?.to_string())
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn publish_exam(id: String) -> Result<ExamSummary, ServerFnError> {
     let id = owned(&id).await?;
     platform()?.publish_as(&teacher()?.id, &id).await.map_err(err)
@@ -182,7 +191,7 @@ fn parse_question(raw: &str) -> Result<exam_domain::QuestionId, ServerFnError> {
 
 /// Saves the edit form of one question. `options` are the form's option slots in order (blank
 /// ones are dropped); `correct` is the slot of the correct answer.
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn save_question(
     id: String,
     question_id: String,
@@ -200,33 +209,33 @@ pub async fn save_question(
     Ok(())
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn delete_question(id: String, question_id: String, revision: u64) -> Result<(), ServerFnError> {
     platform()?.authoring().delete_question(&owned(&id).await?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
 /// Moves a question to the 0-based position `to`.
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn move_question(id: String, question_id: String, to: usize, revision: u64) -> Result<(), ServerFnError> {
     platform()?.authoring().move_question(&owned(&id).await?, &parse_question(&question_id)?, to, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn regenerate_question(id: String, question_id: String, revision: u64) -> Result<(), ServerFnError> {
     platform()?.authoring().regenerate_question(&owned(&id).await?, &parse_question(&question_id)?, Some(revision)).await.map_err(err)?;
     Ok(())
 }
 
 /// Throws away unpublished changes to a published exam.
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn discard_draft(id: String) -> Result<(), ServerFnError> {
     platform()?.authoring().discard_draft(&owned(&id).await?).await.map_err(err)?;
     Ok(())
 }
 
-#[server(prefix = "/sfn/student")]
+#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
 pub async fn load_exam_paper(id: String) -> Result<ExamPaper, ServerFnError> {
     let id = exam_id(&id)?;
     joined(&id)?;
@@ -235,7 +244,7 @@ pub async fn load_exam_paper(id: String) -> Result<ExamPaper, ServerFnError> {
 
 /// The paper of one published version: for a student whose open attempt is bound to a version
 /// older than the current one.
-#[server(prefix = "/sfn/student")]
+#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
 pub async fn load_exam_paper_version(id: String, version: u32) -> Result<ExamPaper, ServerFnError> {
     let id = exam_id(&id)?;
     joined(&id)?;
@@ -243,7 +252,7 @@ pub async fn load_exam_paper_version(id: String, version: u32) -> Result<ExamPap
 }
 
 /// One page of an exam's results, newest first, with the summary over all of them.
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn load_results(id: String, #[server(default)] page: Option<u32>) -> Result<ResultsPage, ServerFnError> {
     let p = platform()?;
     let id = owned(&id).await?;
@@ -253,14 +262,14 @@ pub async fn load_results(id: String, #[server(default)] page: Option<u32>) -> R
 
 /// A student's standing in an exam: window, attempts left, the running attempt and the results
 /// the review policy allows.
-#[server(prefix = "/sfn/student")]
+#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
 pub async fn load_status(id: String) -> Result<StudentStatus, ServerFnError> {
     let id = exam_id(&id)?;
     let student = joined(&id)?;
     platform()?.attempts().status(&id, &student).await.map_err(err)
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn load_settings(id: String) -> Result<ExamSettings, ServerFnError> {
     platform()?.settings(&owned(&id).await?).await.map_err(err)
 }
@@ -268,7 +277,7 @@ pub async fn load_settings(id: String) -> Result<ExamSettings, ServerFnError> {
 /// The settings form. Times arrive as the browser's `datetime-local` values; `tz_offset_minutes`
 /// is the browser's `Date.getTimezoneOffset()` (minutes to add to local time to get UTC; 0, i.e.
 /// UTC, when the page was not hydrated). Errors name the field (`field: message`).
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 #[allow(clippy::too_many_arguments)]
 pub async fn save_settings(
     id: String,
@@ -305,39 +314,39 @@ pub async fn save_settings(
     platform()?.put_settings(&owned(&id).await?, &body).await.map_err(err)
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn load_sitting(id: String) -> Result<SittingView, ServerFnError> {
     platform()?.attempts().sitting(&owned(&id).await?).await.map_err(err)
 }
 
 /// Gives one student more time now (minutes).
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn extend_time(id: String, student: String, minutes: u32) -> Result<(), ServerFnError> {
     let student = exam_domain::Student::parse(&student).map_err(|e| ServerFnError::new(format!("student: {e}")))?;
     platform()?.extend(&owned(&id).await?, &student, minutes.saturating_mul(60)).await.map_err(err)?;
     Ok(())
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn close_exam(id: String) -> Result<(), ServerFnError> {
     platform()?.close_now(&owned(&id).await?).await.map_err(err)?;
     Ok(())
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn release_results(id: String) -> Result<(), ServerFnError> {
     platform()?.release_results(&owned(&id).await?).await.map_err(err)?;
     Ok(())
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn load_statistics(id: String, #[server(default)] version: Option<u32>) -> Result<ExamStatistics, ServerFnError> {
     platform()?.statistics(&owned(&id).await?, version).await.map_err(err)
 }
 
 /// A single-use invitation link for another teacher (absolute, on the public URL when one is
 /// configured, else on the host this request came to).
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn create_invite() -> Result<String, ServerFnError> {
     let teacher = teacher()?;
     let (token, _) = platform()?.identity().create_invite(&teacher.id).await.map_err(err)?;
@@ -360,7 +369,7 @@ fn site_base() -> String {
 }
 
 /// The link students open to join with `code` (`<site>/join?code=…`).
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn join_link(code: String) -> Result<String, ServerFnError> {
     teacher()?;
     let code = exam_domain::identity::JoinCode::parse(&code).map_err(|e| refuse(422, e.to_string()))?;
@@ -368,26 +377,26 @@ pub async fn join_link(code: String) -> Result<String, ServerFnError> {
 }
 
 /// The signed-in teacher's access tokens (never their secrets).
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn list_tokens() -> Result<Vec<exam_domain::identity::TokenInfo>, ServerFnError> {
     platform()?.identity().tokens.list(&teacher()?.id).await.map_err(err)
 }
 
 /// A new access token; its secret is returned this once.
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn create_token(name: String, #[server(default)] days: Option<u32>) -> Result<String, ServerFnError> {
     let teacher = teacher()?;
     let (secret, _) = platform()?.identity().create_token(&teacher.id, &name, days.unwrap_or(90)).await.map_err(err)?;
     Ok(secret)
 }
 
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
     platform()?.identity().revoke_token(&teacher()?.id, &id).await.map_err(err)
 }
 
 /// The signed-in teacher's own audit events (sign-ins, tokens, invitations), oldest first.
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn my_activity() -> Result<Vec<exam_domain::identity::AuditEvent>, ServerFnError> {
     let teacher = teacher()?;
     platform()?.identity().audit.read(exam_core::identity::audit::Scope::Teacher(&teacher.id)).await.map_err(err)
@@ -395,7 +404,7 @@ pub async fn my_activity() -> Result<Vec<exam_domain::identity::AuditEvent>, Ser
 
 /// Deletes the exam and everything under it (only its creator), then sends the browser to the
 /// dashboard.
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn delete_exam(id: String) -> Result<(), ServerFnError> {
     let teacher = teacher()?;
     platform()?.lifecycle().delete_exam(&teacher.id, &exam_id(&id)?).await.map_err(err)?;
@@ -408,7 +417,7 @@ pub async fn delete_exam(id: String) -> Result<(), ServerFnError> {
 pub struct PublicUrl(pub Option<String>);
 
 /// Largest accepted upload in bytes.
-#[server(prefix = "/sfn/teacher")]
+#[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn upload_limit() -> Result<u64, ServerFnError> {
     teacher()?;
     use_context::<UploadLimitContext>().map(|l| l.0).ok_or_else(|| ServerFnError::new("no upload limit in context"))

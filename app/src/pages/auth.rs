@@ -14,7 +14,7 @@ pub struct OidcLogin(pub Option<String>);
 
 /// Whether OIDC sign-in is offered, and its label (the page loads it so a sign-in page reached
 /// by client-side navigation shows the link too).
-#[server(prefix = "/sfn/auth")]
+#[server(prefix = "/sfn/auth", output = crate::codec::JsonResponse)]
 pub async fn oidc_button() -> Result<Option<String>, ServerFnError> {
     Ok(use_context::<OidcLogin>().and_then(|o| o.0))
 }
@@ -148,7 +148,7 @@ pub fn AccountMenu() -> impl IntoView {
     let me = Resource::new(|| (), |_| crate::server_fns::whoami());
     view! {
         <Suspense fallback=|| ()>
-            {move || me.get().map(|r| match r.ok().as_ref().and_then(|i| i.teacher().cloned()) {
+            {move || me.get().map(|r| match r.ok().flatten() {
                 Some(t) => view! {
                     <form class="account" method="post" action="/api/v1/auth/logout">
                         <a class="who" href="/teacher/account" title=format!("{} · your account", t.email)>{t.name.clone()}</a>

@@ -45,7 +45,7 @@ fn ResultsTable(results: ResultsPage) -> impl IntoView {
             {if submissions == 0 {
                 "No submissions yet. This page updates by itself when students submit.".to_owned()
             } else {
-                format!("{} · {passed} passed · average {average_percent:.1} %", crate::plural(u64::from(submissions), "submission", "submissions"))
+                format!("{} · {passed} passed · average {}", crate::plural(u64::from(submissions), "submission", "submissions"), crate::percent_text(average_percent))
             }}
         </p>
         {(submissions > 0).then(|| view! {
@@ -62,7 +62,7 @@ fn ResultsTable(results: ResultsPage) -> impl IntoView {
                                 <td>{s.attempt}</td>
                                 <td>{s.version}</td>
                                 <td>{format!("{} / {}", s.score, s.total)}</td>
-                                <td>{format!("{:.1} %", s.percent)}</td>
+                                <td>{crate::percent_text(s.percent)}</td>
                                 <td class=if s.passed { "pass" } else { "fail" }>{if s.passed { "Passed" } else { "Failed" }}</td>
                                 <td>{crate::short_time(&s.submitted_at)}</td>
                             </tr>

@@ -434,7 +434,7 @@ fn ReportCard(report: StudentReport, #[prop(optional)] kept: bool) -> impl IntoV
         view! { <p>{format!("Attempt {}: your answers were submitted. ", report.attempt)} {release_text(&report)}</p> }.into_any()
     } else {
         view! {
-            <p class="big">{format!("{} / {}", report.score.unwrap_or(0), report.total.unwrap_or(0))}<span>{format!(" · {:.1} %", report.percent.unwrap_or(0.0))}</span></p>
+            <p class="big">{format!("{} / {}", report.score.unwrap_or(0), report.total.unwrap_or(0))}<span>{format!(" · {}", crate::percent_text(report.percent.unwrap_or(0.0)))}</span></p>
             <p>{format!("Attempt {}. Pass mark: {} %.", report.attempt, report.pass_mark.unwrap_or(0))}
                 {kept.then(|| view! { <span class="badge">" This attempt counts for your grade."</span> })}
             </p>
