@@ -3,9 +3,13 @@
 //!
 //! * the full bundle (`exam.<hash>.wasm`, features `hydrate`): every page;
 //! * the student bundle (`student.<hash>.wasm`, features `hydrate,student`): only the pages a
-//!   student's browser loads ([`is_student_page`]). Its router knows only those; a link to
-//!   any other page ([`LoadFromServer`]) loads it from the server, which sends the full
-//!   bundle with it.
+//!   student's browser loads ([`is_student_page`]), and no router: it hydrates the page its
+//!   address names, and every link is a page load from the server (which sends the full bundle
+//!   with a teacher's page). Leptos' router turns each route's view into an `AnyView`, whose
+//!   table of render functions includes `hydrate_async` (lazy routes' hydration, which this app
+//!   does not use) for the whole page's view tree; without the router, and with `Either` instead
+//!   of `into_any()` in the student's pages, none of that is linked (see ARCHITECTURE.md,
+//!   "Bytes on the wire"). Pages read their address through [`crate::page_url`].
 //!
 //! The server renders every page the same way (it has every route); only the hydration
 //! scripts differ ([`scripts_for_this_page`]). `scripts/build-site.sh` builds both and lists
@@ -22,7 +26,12 @@ pub const STUDENT_HASH_FILE: &str = "hash-student.txt";
 
 /// The pages the student bundle hydrates: `/join`, `/exams` and `/exams/<id>`.
 pub fn is_student_page(path: &str) -> bool {
-    matches!(path, "/join" | "/exams") || path.strip_prefix("/exams/").is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    matches!(path, "/join" | "/exams") || exam_page_id(path).is_some()
+}
+
+/// The exam of an exam page, `/exams/<id>`.
+pub fn exam_page_id(path: &str) -> Option<&str> {
+    path.strip_prefix("/exams/").filter(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// The options `HydrationScripts` gets for the page being rendered: the student bundle's on a
@@ -55,8 +64,9 @@ fn student_bundle(options: &LeptosOptions) -> Option<LeptosOptions> {
     Some(student)
 }
 
-/// The student bundle's fallback route: a page it does not have is loaded from the server
-/// (the address is already the new one), which sends the full bundle with it.
+/// The student bundle's page for an address it does not have: loaded from the server, which
+/// sends the full bundle with it. (The server sends the student bundle only with the student's
+/// pages, so this is a safeguard, not a route.)
 #[component]
 pub fn LoadFromServer() -> impl IntoView {
     #[cfg(feature = "hydrate")]
@@ -71,6 +81,14 @@ pub fn LoadFromServer() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exam_page_names_its_exam() {
+        assert_eq!(exam_page_id("/exams/abc123"), Some("abc123"));
+        for page in ["/exams", "/exams/", "/exams/a/b", "/teacher/exams/abc123", "/join"] {
+            assert_eq!(exam_page_id(page), None, "{page}");
+        }
+    }
 
     #[test]
     fn student_pages_are_the_join_list_and_exam_pages_only() {

@@ -17,13 +17,16 @@
 pub mod bundle;
 pub mod codec;
 pub mod live;
+pub mod page_url;
 pub mod pages;
 pub mod server_fns;
 pub mod settings_form;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+#[cfg(not(feature = "student"))]
 use leptos_router::components::{A, Route, Router, Routes};
+#[cfg(not(feature = "student"))]
 use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app.
@@ -53,21 +56,47 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     live::provide_live_feed();
+    // The router, around the whole app (client-side navigation between pages); the student
+    // bundle has none ([`bundle`]): its page is the one the address names.
+    #[cfg(not(feature = "student"))]
+    let app = view! { <Router><Frame /></Router> };
+    #[cfg(feature = "student")]
+    let app = view! { <Frame /> };
     view! {
         <Title text="Exams" />
-        <Router>
-            <header class="topbar">
-                <a class="brand" href="/">"Exams"</a>
-                <nav aria-label="Main">
-                    <A href="/teacher">"Teacher"</A>
-                    <A href="/exams">"Student"</A>
-                </nav>
-                <live::LiveBadge />
-                <pages::auth::AccountMenu />
-            </header>
-            <Pages />
-        </Router>
+        {app}
     }
+}
+
+/// The top bar and the page.
+#[component]
+fn Frame() -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Exams"</a>
+            <nav aria-label="Main">
+                <NavLink href="/teacher" label="Teacher" />
+                <NavLink href="/exams" label="Student" />
+            </nav>
+            <live::LiveBadge />
+            <pages::auth::AccountMenu />
+        </header>
+        <Pages />
+    }
+}
+
+/// A link of the top bar: the router's `<A>` (marked `aria-current` on its pages) where there
+/// is a router, a plain link in the student bundle (the server rendered the mark already).
+#[cfg(not(feature = "student"))]
+#[component]
+fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
+    view! { <A href=href>{label}</A> }
+}
+
+#[cfg(feature = "student")]
+#[component]
+fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
+    view! { <a href=href>{label}</a> }
 }
 
 /// Every page (the server renders all of them; the full bundle hydrates all of them).
@@ -96,18 +125,21 @@ fn Pages() -> impl IntoView {
     }
 }
 
-/// The student bundle's pages ([`bundle::is_student_page`]): only these are in its WASM. A link
-/// to any other page (the top bar's "Teacher") loads that page from the server, which sends
-/// the full bundle with it.
+/// The student bundle's pages ([`bundle::is_student_page`]): only these are in its WASM, and the
+/// address picks one, as the server's router picked it for the HTML being hydrated.
 #[cfg(feature = "student")]
 #[component]
 fn Pages() -> impl IntoView {
-    view! {
-            <Routes fallback=bundle::LoadFromServer>
-                <Route path=path!("/join") view=pages::join::JoinPage ssr=SsrMode::Async />
-                <Route path=path!("/exams") view=pages::student::ExamList ssr=SsrMode::Async />
-                <Route path=path!("/exams/:id") view=pages::take::TakeExam ssr=SsrMode::Async />
-            </Routes>
+    use leptos::either::EitherOf4;
+    let path = page_url::student::path();
+    if path == "/join" {
+        EitherOf4::A(view! { <pages::join::JoinPage /> })
+    } else if path == "/exams" {
+        EitherOf4::B(view! { <pages::student::ExamList /> })
+    } else if bundle::exam_page_id(&path).is_some() {
+        EitherOf4::C(view! { <pages::take::TakeExam /> })
+    } else {
+        EitherOf4::D(view! { <bundle::LoadFromServer /> })
     }
 }
 

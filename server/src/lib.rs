@@ -1,3 +1,6 @@
+// The page views' types (app) are deep: the SSR futures the router builds from them exceed the
+// default query depth.
+#![recursion_limit = "256"]
 //! The gateway: axum + Leptos SSR. Serves the pages, the `/api/v1` contract and the
 //! WebSockets. In the embedded default it also hosts the directory store, the in-process bus
 //! and the in-process generator worker; with `S3_ENDPOINT` and `KAFKA_BOOTSTRAP_SERVERS` it

@@ -3,6 +3,7 @@
 //! `&field=` for setup) when something is wrong; the message is shown next to the form or
 //! the field it belongs to.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -149,13 +150,13 @@ pub fn AccountMenu() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || me.get().map(|r| match r.ok().flatten() {
-                Some(t) => view! {
+                Some(t) => Either::Left(view! {
                     <form class="account" method="post" action="/api/v1/auth/logout">
                         <a class="who" href="/teacher/account" title=format!("{} · your account", t.email)>{t.name.clone()}</a>
                         <button type="submit" class="link-button">"Sign out"</button>
                     </form>
-                }.into_any(),
-                None => view! { <a class="account" href="/login">"Sign in"</a> }.into_any(),
+                }),
+                None => Either::Right(view! { <a class="account" href="/login">"Sign in"</a> }),
             })}
         </Suspense>
     }

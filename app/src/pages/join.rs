@@ -4,9 +4,9 @@
 //! without the WASM; the gateway redirects back with `?error=&field=` (and what was typed)
 //! when something is wrong, and the message is shown next to its field.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 /// `/join?code=`: the link and QR code the teacher shows the class.
 #[component]
@@ -26,10 +26,10 @@ pub fn JoinPage() -> impl IntoView {
 /// exam does not take a code and a name alone.
 #[component]
 pub fn JoinForm(exam: Option<String>, sign_in: bool, needs_sign_in: bool) -> impl IntoView {
-    let query = use_query_map();
-    let typed = move |k: &'static str| move || query.with(|q| q.get(k)).unwrap_or_default();
-    let error = move || query.with(|q| q.get("error")).filter(|e| !e.is_empty());
-    let field = move || query.with(|q| q.get("field")).unwrap_or_default();
+    let query = crate::page_url::use_query();
+    let typed = move |k: &'static str| move || query(k).unwrap_or_default();
+    let error = move || query("error").filter(|e| !e.is_empty());
+    let field = move || query("field").unwrap_or_default();
     let error_for = move |f: &'static str| move || error().filter(|_| field() == f);
     let general = move || error().filter(|_| !matches!(field().as_str(), "code" | "name"));
     let (action, next) = match &exam {
@@ -61,15 +61,14 @@ pub fn JoinForm(exam: Option<String>, sign_in: bool, needs_sign_in: bool) -> imp
         }
     };
     if needs_sign_in && !sign_in {
-        return view! {
+        return Either::Left(view! {
             <div class="card">
                 <p>"This exam needs you to sign in with your school account first."</p>
                 <a class="button primary" href=sign_in_link>"Sign in to join"</a>
             </div>
-        }
-        .into_any();
+        });
     }
-    view! {
+    Either::Right(view! {
         {move || general().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         <form class="card join-form" method="post" action=action>
             <input type="hidden" name="next" value=next />
@@ -77,6 +76,5 @@ pub fn JoinForm(exam: Option<String>, sign_in: bool, needs_sign_in: bool) -> imp
             {(!sign_in).then(|| row("name", "Your name", "Your teacher sees it with your answers. Another student with the same name gets a number after it.", Box::new(typed("name"))))}
             <button type="submit" class="primary">"Join"</button>
         </form>
-    }
-    .into_any()
+    })
 }

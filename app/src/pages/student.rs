@@ -1,5 +1,6 @@
 //! `/exams`: the exams this browser joined (their status updates live), and the join form.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -17,10 +18,10 @@ pub fn ExamList() -> impl IntoView {
             <h1>"Your exams"</h1>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || exams.get().map(|r| match r {
-                    Ok(list) if list.is_empty() => view! {
+                    Ok(list) if list.is_empty() => EitherOf3::A(view! {
                         <p class="empty" role="status">"You have not joined an exam in this browser yet. Enter the code your teacher gives you below."</p>
-                    }.into_any(),
-                    Ok(list) => view! {
+                    }),
+                    Ok(list) => EitherOf3::B(view! {
                         <ul class="exam-list" aria-label="Exams you joined">
                             {list.into_iter().map(|e| view! {
                                 <li class="card exam-row" data-exam-id=e.id.to_string()>
@@ -32,8 +33,8 @@ pub fn ExamList() -> impl IntoView {
                                 </li>
                             }).collect_view()}
                         </ul>
-                    }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{message(&e)}</p> }.into_any(),
+                    }),
+                    Err(e) => EitherOf3::C(view! { <p class="error" role="alert">{message(&e)}</p> }),
                 })}
             </Transition>
             <section class="join-section" aria-labelledby="join-h">

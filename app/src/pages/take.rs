@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use exam_domain::sitting::{ReviewWhen, StudentReport, WindowState};
 use exam_domain::{ExamPaper, OptionId, PaperQuestion, QuestionId, StudentStatus};
+use leptos::either::{Either, EitherOf3, EitherOf6};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 use super::join::JoinForm;
 use crate::server_fns::{ExamEntry, load_exam_entry, load_exam_paper, message};
@@ -84,21 +84,20 @@ pub fn clock_text(ms: f64) -> String {
 
 #[component]
 pub fn TakeExam() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = crate::page_url::use_exam_id();
     let entry = Resource::new(id, load_exam_entry);
     view! {
         <main class="page narrow">
             <p class="crumbs"><a href="/exams">"← Your exams"</a></p>
             <Suspense fallback=|| view! { <p>"Loading the exam…"</p> }>
                 {move || entry.get().map(|r| match r {
-                    Ok(e) if e.joined_as.is_some() => view! { <Joined entry=e /> }.into_any(),
-                    Ok(e) => view! { <Entry entry=e /> }.into_any(),
-                    Err(e) => view! {
+                    Ok(e) if e.joined_as.is_some() => EitherOf3::A(view! { <Joined entry=e /> }),
+                    Ok(e) => EitherOf3::B(view! { <Entry entry=e /> }),
+                    Err(e) => EitherOf3::C(view! {
                         <Title text="Exam not available" />
                         <h1>"Exam not available"</h1>
                         <p class="error" role="alert">{message(&e)}". It may not be published yet."</p>
-                    }.into_any(),
+                    }),
                 })}
             </Suspense>
         </main>
@@ -146,12 +145,12 @@ fn Joined(entry: ExamEntry) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p>"Loading the exam…"</p> }>
             {move || paper.get().map(|r| match r {
-                Ok(p) => view! { <Exam paper=p st /> }.into_any(),
-                Err(e) => view! {
+                Ok(p) => Either::Left(view! { <Exam paper=p st /> }),
+                Err(e) => Either::Right(view! {
                     <Title text="Exam not available" />
                     <h1>"Exam not available"</h1>
                     <p class="error" role="alert">{message(&e)}</p>
-                }.into_any(),
+                }),
             })}
         </Suspense>
     }
@@ -171,25 +170,25 @@ fn Exam(paper: ExamPaper, st: TakeState) -> impl IntoView {
         <h1>{paper.title.clone()}</h1>
         {move || st.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {move || match st.phase.get() {
-            Phase::Checking => view! { <Checking st /> }.into_any(),
-            Phase::Unavailable => view! {
+            Phase::Checking => EitherOf6::A(view! { <Checking st /> }),
+            Phase::Unavailable => EitherOf6::B(view! {
                 <div class="actions">
                     <button type="button" class="primary" on:click=move |_| {
                         #[cfg(feature = "hydrate")]
                         client::check(st);
                     }>"Try again"</button>
                 </div>
-            }.into_any(),
-            Phase::Standing(status) => view! { <Standing st status=*status /> }.into_any(),
-            Phase::Connecting => view! { <p role="status">"Opening your attempt…"</p> }.into_any(),
-            Phase::Taking | Phase::Submitting => view! {
+            }),
+            Phase::Standing(status) => EitherOf6::C(view! { <Standing st status=*status /> }),
+            Phase::Connecting => EitherOf6::D(view! { <p role="status">"Opening your attempt…"</p> }),
+            Phase::Taking | Phase::Submitting => EitherOf6::E(view! {
                 {st.older_version.get_untracked().then(|| view! {
                     <p class="hint" role="note">"You started this attempt before the exam was updated; it continues with the questions you started on."</p>
                 })}
                 <Countdown st />
                 <Questions st questions=st.questions />
-            }.into_any(),
-            Phase::Done { attempt, report } => view! { <Report attempt report=*report st /> }.into_any(),
+            }),
+            Phase::Done { attempt, report } => EitherOf6::F(view! { <Report attempt report=*report st /> }),
         }}
     }
 }
@@ -431,14 +430,14 @@ fn ReportCard(report: StudentReport, #[prop(optional)] kept: bool) -> impl IntoV
         (true, _) => "Not passed",
     };
     let body = if !report.released {
-        view! { <p>{format!("Attempt {}: your answers were submitted. ", report.attempt)} {release_text(&report)}</p> }.into_any()
+        Either::Left(view! { <p>{format!("Attempt {}: your answers were submitted. ", report.attempt)} {release_text(&report)}</p> })
     } else {
-        view! {
+        Either::Right(view! {
             <p class="big">{format!("{} / {}", report.score.unwrap_or(0), report.total.unwrap_or(0))}<span>{format!(" · {}", crate::percent_text(report.percent.unwrap_or(0.0)))}</span></p>
             <p>{format!("Attempt {}. Pass mark: {} %.", report.attempt, report.pass_mark.unwrap_or(0))}
                 {kept.then(|| view! { <span class="badge">" This attempt counts for your grade."</span> })}
             </p>
-        }.into_any()
+        })
     };
     view! {
         <section class="card score" aria-label=label>
