@@ -1,139 +1,16 @@
-//! Server functions the pages call. Each is a thin call into `exam_core::service::Platform`,
-//! provided as context by the server.
-//!
-//! Teacher functions (which return answer keys) live under `/sfn/teacher/`, student functions
-//! under `/sfn/student/`. The gateway refuses `/sfn/teacher/*` to anyone not signed in as a
-//! teacher, and every teacher function checks the identity itself as well ([`owned`]), because
-//! during SSR server functions are direct calls that no middleware sees.
+//! The teacher's server functions (under `/sfn/teacher/`, which the gateway refuses to anyone
+//! not signed in as a teacher; each checks the identity itself as well).
 
 use exam_domain::stats::ExamStatistics;
-use exam_domain::{ExamPaper, ExamSettings, ExamSummary, ResultsPage, SittingView, StudentStatus, TeacherExam};
+use exam_domain::{ExamSettings, ExamSummary, ResultsPage, SittingView, TeacherExam};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-fn platform() -> Result<std::sync::Arc<exam_core::service::Platform>, ServerFnError> {
-    use_context::<std::sync::Arc<exam_core::service::Platform>>()
-        .ok_or_else(|| ServerFnError::new("server misconfigured: no platform in context"))
-}
-
-#[cfg(feature = "ssr")]
-fn exam_id(raw: &str) -> Result<exam_domain::ExamId, ServerFnError> {
-    exam_domain::ExamId::parse(raw).map_err(|_| refuse(404, format!("exam {raw} not found")))
-}
-
-/// The caller, as the gateway's identity middleware resolved it (also during SSR, when a
-/// server function is a direct call that no route guard sees).
-#[cfg(feature = "ssr")]
-fn identity() -> exam_domain::identity::Identity {
-    use_context::<axum::http::request::Parts>()
-        .and_then(|p| p.extensions.get::<exam_domain::identity::Identity>().cloned())
-        .unwrap_or_default()
-}
-
-/// An error answered with `status` (the HTTP API's codes: 401 not signed in, 404 not theirs).
-#[cfg(feature = "ssr")]
-fn refuse(status: u16, message: impl Into<String>) -> ServerFnError {
-    if let (Some(res), Ok(code)) = (use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(status)) {
-        res.set_status(code);
-    }
-    ServerFnError::new(message.into())
-}
-
-#[cfg(feature = "ssr")]
-fn teacher() -> Result<exam_domain::identity::Teacher, ServerFnError> {
-    identity().teacher().cloned().ok_or_else(|| refuse(401, "Sign in as a teacher to do this."))
-}
-
-/// The exam `raw`, if the signed-in teacher owns it or it was shared with them ("not found"
-/// otherwise, as the HTTP API answers).
-#[cfg(feature = "ssr")]
-async fn owned(raw: &str) -> Result<exam_domain::ExamId, ServerFnError> {
-    let teacher = teacher()?;
-    let id = exam_id(raw)?;
-    match platform()?.identity().access.check(&teacher.id, &id).await {
-        Ok(()) => Ok(id),
-        Err(exam_core::service::ServiceError::NotFound(m)) => Err(refuse(404, format!("{m} not found"))),
-        Err(e) => Err(err(e)),
-    }
-}
-
-/// A use-case's refusal as a server function error. "Not found" also sets the response's
-/// status, so a page for an exam that does not exist (or is not the caller's) is a 404 page.
-#[cfg(feature = "ssr")]
-fn err(e: exam_core::service::ServiceError) -> ServerFnError {
-    match e {
-        exam_core::service::ServiceError::NotFound(_) => refuse(404, e.to_string()),
-        exam_core::service::ServiceError::Forbidden(m) => refuse(403, m),
-        other => ServerFnError::new(other.to_string()),
-    }
-}
+use super::{err, exam_id, owned, platform, refuse, teacher};
 
 #[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn list_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
     platform()?.exams_of(&teacher()?.id).await.map_err(err)
-}
-
-/// The teacher the top bar names: their name and email, nothing else of the identity.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SignedInTeacher {
-    pub name: String,
-    pub email: String,
-}
-
-/// The signed-in teacher, or `None` (students and visitors). Only what the top bar shows: the
-/// whole `Identity` (a flattened, internally tagged enum) would bring its deserialiser and the
-/// email's parser into every page's WebAssembly for two strings.
-#[server(prefix = "/sfn/auth", output = crate::codec::JsonResponse)]
-pub async fn whoami() -> Result<Option<SignedInTeacher>, ServerFnError> {
-    Ok(identity().teacher().map(|t| SignedInTeacher { name: t.name.clone(), email: t.email.to_string() }))
-}
-
-/// The published exams this browser joined (newest first); none for anyone else.
-#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
-pub async fn joined_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
-    let who = identity();
-    Ok(platform()?.published().into_iter().filter(|e| who.student_in(&e.id).is_some()).collect())
-}
-
-/// What the exam page shows before a student has joined: a published exam's title and size,
-/// and whether (and as whom) this browser joined it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ExamEntry {
-    pub exam_id: String,
-    pub title: String,
-    pub question_count: u32,
-    /// The student this browser is in the exam, once joined.
-    pub joined_as: Option<String>,
-    /// Joining needs an OIDC sign-in (the exam's `require_sign_in`).
-    pub require_sign_in: bool,
-    /// This browser signed in with OIDC as a student (no name to type).
-    pub signed_in: bool,
-    /// A teacher is signed in here (they try exams from a private window).
-    pub teacher: bool,
-}
-
-#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
-pub async fn load_exam_entry(id: String) -> Result<ExamEntry, ServerFnError> {
-    let p = platform()?;
-    let id = exam_id(&id)?;
-    let exam = p.published_exam(&id).map_err(err)?;
-    let who = identity();
-    let settings = p.settings(&id).await.map_err(err)?;
-    Ok(ExamEntry {
-        exam_id: id.to_string(),
-        title: exam.title,
-        question_count: exam.question_count,
-        joined_as: who.student_in(&id).map(|s| s.to_string()),
-        require_sign_in: settings.require_sign_in,
-        signed_in: matches!(who, exam_domain::identity::Identity::Student { via: exam_domain::identity::Via::Oidc, .. }),
-        teacher: who.teacher().is_some(),
-    })
-}
-
-/// The student the caller is in exam `id`: 401 unless this browser joined it.
-#[cfg(feature = "ssr")]
-fn joined(id: &exam_domain::ExamId) -> Result<exam_domain::Student, ServerFnError> {
-    identity().student_in(id).cloned().ok_or_else(|| refuse(401, "Join this exam with its code first."))
 }
 
 #[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
@@ -235,22 +112,6 @@ pub async fn discard_draft(id: String) -> Result<(), ServerFnError> {
     Ok(())
 }
 
-#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
-pub async fn load_exam_paper(id: String) -> Result<ExamPaper, ServerFnError> {
-    let id = exam_id(&id)?;
-    joined(&id)?;
-    platform()?.attempts().paper(&id).await.map_err(err)
-}
-
-/// The paper of one published version: for a student whose open attempt is bound to a version
-/// older than the current one.
-#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
-pub async fn load_exam_paper_version(id: String, version: u32) -> Result<ExamPaper, ServerFnError> {
-    let id = exam_id(&id)?;
-    joined(&id)?;
-    platform()?.attempts().paper_version(&id, version).await.map_err(err)
-}
-
 /// One page of an exam's results, newest first, with the summary over all of them.
 #[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
 pub async fn load_results(id: String, #[server(default)] page: Option<u32>) -> Result<ResultsPage, ServerFnError> {
@@ -258,15 +119,6 @@ pub async fn load_results(id: String, #[server(default)] page: Option<u32>) -> R
     let id = owned(&id).await?;
     let exam = p.exam(&id).map_err(err)?;
     Ok(ResultsPage::of(exam, &p.submissions(&id).await.map_err(err)?, page.unwrap_or(1)))
-}
-
-/// A student's standing in an exam: window, attempts left, the running attempt and the results
-/// the review policy allows.
-#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
-pub async fn load_status(id: String) -> Result<StudentStatus, ServerFnError> {
-    let id = exam_id(&id)?;
-    let student = joined(&id)?;
-    platform()?.attempts().status(&id, &student).await.map_err(err)
 }
 
 #[server(prefix = "/sfn/teacher", output = crate::codec::JsonResponse)]
@@ -426,11 +278,3 @@ pub async fn upload_limit() -> Result<u64, ServerFnError> {
 /// Provided by the server: the upload size limit in bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct UploadLimitContext(pub u64);
-
-/// Strips the `error running server function: ` style prefix for display.
-pub fn message(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
