@@ -24,9 +24,30 @@ pub const STUDENT_OUTPUT_NAME: &str = "student";
 /// Its hash file, beside the full bundle's `hash.txt`.
 pub const STUDENT_HASH_FILE: &str = "hash-student.txt";
 
+/// A page of the student bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StudentPage {
+    /// `/join`
+    Join,
+    /// `/exams`
+    Exams,
+    /// `/exams/<id>`
+    Exam,
+}
+
+/// The student page at `path`, if it is one: the server sends the student bundle with these,
+/// and the bundle hydrates the one its address names.
+pub fn student_page(path: &str) -> Option<StudentPage> {
+    match path {
+        "/join" => Some(StudentPage::Join),
+        "/exams" => Some(StudentPage::Exams),
+        _ => exam_page_id(path).map(|_| StudentPage::Exam),
+    }
+}
+
 /// The pages the student bundle hydrates: `/join`, `/exams` and `/exams/<id>`.
 pub fn is_student_page(path: &str) -> bool {
-    matches!(path, "/join" | "/exams") || exam_page_id(path).is_some()
+    student_page(path).is_some()
 }
 
 /// The exam of an exam page, `/exams/<id>`.
@@ -81,6 +102,14 @@ pub fn LoadFromServer() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_student_page_is_named_by_its_address() {
+        assert_eq!(student_page("/join"), Some(StudentPage::Join));
+        assert_eq!(student_page("/exams"), Some(StudentPage::Exams));
+        assert_eq!(student_page("/exams/abc123"), Some(StudentPage::Exam));
+        assert_eq!(student_page("/teacher"), None);
+    }
 
     #[test]
     fn an_exam_page_names_its_exam() {

@@ -130,16 +130,13 @@ fn Pages() -> impl IntoView {
 #[cfg(feature = "student")]
 #[component]
 fn Pages() -> impl IntoView {
+    use bundle::StudentPage;
     use leptos::either::EitherOf4;
-    let path = page_url::student::path();
-    if path == "/join" {
-        EitherOf4::A(view! { <pages::join::JoinPage /> })
-    } else if path == "/exams" {
-        EitherOf4::B(view! { <pages::student::ExamList /> })
-    } else if bundle::exam_page_id(&path).is_some() {
-        EitherOf4::C(view! { <pages::take::TakeExam /> })
-    } else {
-        EitherOf4::D(view! { <bundle::LoadFromServer /> })
+    match bundle::student_page(&page_url::student::path()) {
+        Some(StudentPage::Join) => EitherOf4::A(view! { <pages::join::JoinPage /> }),
+        Some(StudentPage::Exams) => EitherOf4::B(view! { <pages::student::ExamList /> }),
+        Some(StudentPage::Exam) => EitherOf4::C(view! { <pages::take::TakeExam /> }),
+        None => EitherOf4::D(view! { <bundle::LoadFromServer /> }),
     }
 }
 
