@@ -76,7 +76,9 @@ async fn call_with(
 async fn other_teacher(app: &TestApp) -> reqwest::Client {
     let platform_token = {
         // A second account, made the way an invitation would: directly in the core here.
-        let r = reqwest::Client::new()
+        let r = crate::common::http()
+            .build()
+            .unwrap()
             .post(app.url("/api/v1/auth/login"))
             .json(&json!({"email": "other@school.test", "password": "another long password"}))
             .send()
@@ -99,7 +101,7 @@ async fn other_teacher(app: &TestApp) -> reqwest::Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_teacher_route_refuses_anonymous_callers_students_and_other_teachers() {
     let app = spawn_app().await;
-    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let anonymous = crate::common::http().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let other = other_teacher(&app).await;
     let owner = client_with(&app.token, false);
     let r = bank_json_upload(&app, &owner, "mine.json", 3).await;
@@ -167,7 +169,7 @@ async fn every_teacher_route_refuses_anonymous_callers_students_and_other_teache
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teacher_server_functions_and_pages_check_who_is_asking() {
     let app = spawn_app().await;
-    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let anonymous = crate::common::http().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let other = other_teacher(&app).await;
     let owner = client_with(&app.token, false);
     let id = bank_json_upload(&app, &owner, "mine.json", 2).await["id"].as_str().unwrap().to_owned();
@@ -177,7 +179,7 @@ async fn teacher_server_functions_and_pages_check_who_is_asking() {
     app.client.post(app.url(&format!("/api/v1/exams/{elsewhere}/publish"))).send().await.unwrap();
     let student = app.student(&id, "Ada").await;
     let stranger = app.student(&elsewhere, "Bo").await;
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let no_redirects = crate::common::http().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
     // Every registered teacher server function refuses an anonymous caller and a student.
     let teacher_fns: Vec<_> = leptos::server_fn::axum::server_fn_paths().filter(|(p, _)| p.starts_with("/sfn/teacher/")).collect();

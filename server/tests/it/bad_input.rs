@@ -239,7 +239,7 @@ async fn server_function_argument_errors_are_400() {
     let cases = [
         (app.client.post(&teacher_fn).form(&[("nothing", "here")]), "a missing argument"),
         (app.client.post(&teacher_fn).header("content-type", "application/x-www-form-urlencoded").body(""), "an empty body"),
-        (reqwest::Client::new().post(&student_fn).form(&[("id", "x"), ("version", "not a number")]), "a mistyped argument"),
+        (crate::common::http().build().unwrap().post(&student_fn).form(&[("id", "x"), ("version", "not a number")]), "a mistyped argument"),
     ];
     for (request, what) in cases {
         let r = request.send().await.unwrap();

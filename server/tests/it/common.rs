@@ -66,11 +66,20 @@ pub fn settings(data: &Path) -> Settings {
 }
 
 /// A client that sends `token` on every request.
+/// How long a test's request may wait for its answer. Far above any request here; a request
+/// the gateway never answers then fails the test, naming its URL, instead of hanging the run.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Every test's HTTP client starts here.
+pub fn http() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().timeout(REQUEST_TIMEOUT)
+}
+
 pub fn client_with(token: &str, redirects: bool) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
     let policy = if redirects { reqwest::redirect::Policy::default() } else { reqwest::redirect::Policy::none() };
-    reqwest::Client::builder().default_headers(headers).redirect(policy).build().unwrap()
+    crate::common::http().default_headers(headers).redirect(policy).build().unwrap()
 }
 
 /// An access token for `email`'s account (which must exist), made directly in the core.
@@ -83,7 +92,9 @@ pub async fn token_for(platform: &exam_core::service::Platform, email: &str) -> 
 
 /// Signs in over HTTP (`POST /api/v1/auth/login`) and returns the session cookie (`name=value`).
 pub async fn sign_in(addr: &str, email: &str, password: &str) -> String {
-    let r = reqwest::Client::new()
+    let r = crate::common::http()
+        .build()
+        .unwrap()
         .post(format!("http://{addr}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": email, "password": password}))
         .send()
@@ -134,7 +145,7 @@ pub async fn spawn_bare(settings: Settings) -> TestApp {
     });
     TestApp {
         addr,
-        client: reqwest::Client::new(),
+        client: crate::common::http().build().unwrap(),
         token: String::new(),
         platform: Some(platform),
         data,
@@ -158,7 +169,9 @@ impl TestApp {
     /// (`EXAM_ADMIN_*`): it signs in over HTTP and creates an access token with the session.
     pub async fn remote(addr: &str) -> TestApp {
         let cookie = sign_in(addr, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let r = reqwest::Client::new()
+        let r = crate::common::http()
+            .build()
+            .unwrap()
             .post(format!("http://{addr}/api/v1/tokens"))
             .header(reqwest::header::COOKIE, cookie)
             .json(&serde_json::json!({"name": "tests", "expires_in_days": 1}))
@@ -347,7 +360,12 @@ impl TestApp {
 
     /// A new browser that has joined nothing yet (no cookie).
     pub fn browser(&self) -> StudentBrowser {
-        StudentBrowser { addr: self.addr.clone(), cookie: String::new(), student: String::new(), client: reqwest::Client::new() }
+        StudentBrowser {
+            addr: self.addr.clone(),
+            cookie: String::new(),
+            student: String::new(),
+            client: crate::common::http().build().unwrap(),
+        }
     }
 
     /// A new browser that joins exam `id` as `name` with its code (`POST /api/v1/exams/{id}/join`).

@@ -73,7 +73,7 @@ async fn connections_are_capped() {
     // Give the gateway time to accept them.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let url = app.url("/healthz");
-    let fresh = || reqwest::Client::builder().timeout(Duration::from_millis(1500)).build().unwrap();
+    let fresh = || crate::common::http().timeout(Duration::from_millis(1500)).build().unwrap();
     assert!(fresh().get(&url).send().await.is_err(), "a fourth connection was served");
     // One closes: the next one is served.
     drop(idle.pop());

@@ -7,7 +7,7 @@ use common::{ADMIN_EMAIL, ADMIN_PASSWORD, bank_json_upload, session_cookie, sign
 use serde_json::{Value, json};
 
 fn plain() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    crate::common::http().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 async fn me(app: &common::TestApp, cookie: &str) -> Value {

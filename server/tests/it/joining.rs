@@ -343,7 +343,9 @@ async fn a_teacher_joining_is_sent_to_a_private_window() {
     assert_eq!(status, 409);
     // A teacher signed in with a session cookie too.
     let cookie = common::sign_in(&app.addr, common::ADMIN_EMAIL, common::ADMIN_PASSWORD).await;
-    let r = reqwest::Client::new()
+    let r = crate::common::http()
+        .build()
+        .unwrap()
         .post(app.url(&format!("/api/v1/exams/{id}/join")))
         .header(reqwest::header::COOKIE, cookie)
         .json(&json!({"code": code, "name": "Me"}))

@@ -78,7 +78,7 @@ struct Browser {
 impl Browser {
     fn new(app: &TestApp) -> Self {
         Browser {
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: crate::common::http().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             gateway: format!("http://{}", app.addr),
             cookie: None,
         }
@@ -213,7 +213,9 @@ async fn a_teacher_by_groups_gets_an_account_without_a_password_and_is_signed_in
 
     // The account has no password: no password opens it.
     for password in ["", ADMIN_PASSWORD, "a long guessed password"] {
-        let r = reqwest::Client::new()
+        let r = crate::common::http()
+            .build()
+            .unwrap()
             .post(f.app.url("/api/v1/auth/login"))
             .json(&json!({"email": "grace@school.test", "password": password}))
             .send()
@@ -407,7 +409,7 @@ async fn the_sign_in_page_offers_the_provider_and_a_provider_that_is_down_stops_
     let mut s = common::settings(dir.path());
     s.auth.oidc = Some(OidcSettings::new(issuer, "exam-gateway"));
     let down = common::spawn_with(s).await;
-    let r = reqwest::Client::builder()
+    let r = crate::common::http()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

@@ -200,11 +200,25 @@ async fn the_function_can_consume_the_uploads_topic_directly_and_every_gateway_r
     // B ends it on A (after A's 2 s session cache).
     let cookie = common::sign_in(&gw_a, common::ADMIN_EMAIL, common::ADMIN_PASSWORD).await;
     let who = |addr: String, cookie: String| async move {
-        let r = reqwest::Client::new().get(format!("http://{addr}/api/v1/auth/me")).header("cookie", cookie).send().await.unwrap();
+        let r = crate::common::http()
+            .build()
+            .unwrap()
+            .get(format!("http://{addr}/api/v1/auth/me"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
         r.json::<Value>().await.unwrap()["role"].as_str().unwrap_or_default().to_owned()
     };
     assert_eq!(who(gw_b.clone(), cookie.clone()).await, "teacher");
-    let r = reqwest::Client::new().post(format!("http://{gw_b}/api/v1/auth/logout")).header("cookie", &cookie).send().await.unwrap();
+    let r = crate::common::http()
+        .build()
+        .unwrap()
+        .post(format!("http://{gw_b}/api/v1/auth/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 204);
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(who(gw_a.clone(), cookie.clone()).await, "anonymous");

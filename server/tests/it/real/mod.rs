@@ -66,7 +66,7 @@ pub async fn wait_for_port(port: u16, what: &str) {
 }
 
 pub async fn wait_for_http(url: &str, what: &str) {
-    let client = reqwest::Client::new();
+    let client = crate::common::http().build().unwrap();
     for _ in 0..600 {
         if let Ok(r) = client.get(url).send().await
             && r.status().is_success()
