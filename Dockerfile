@@ -9,8 +9,8 @@
 #   --build-arg BUILDER_IMAGE=rust:1.95.0-slim-bookworm
 #   --build-arg RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 #
-# Layering: the toolchain (Debian packages, wasm32 target, cargo-chef, wasm-bindgen CLI, wasm-opt)
-# changes rarely; dependencies are compiled from cargo-chef's recipe (Cargo.toml + Cargo.lock
+# Layering: the toolchain (Debian packages, wasm32 target, cargo-chef, wasm-bindgen CLI, wasm-opt,
+# terser) changes rarely; dependencies are compiled from cargo-chef's recipe (Cargo.toml + Cargo.lock
 # only), so editing a source file rebuilds our crates, not the dependency tree.
 # Runtime images are distroless (glibc, libssl3, CA certificates; no shell, no package manager),
 # run as uid 65532 and work with a read-only root filesystem: the gateway writes only to /tmp
@@ -21,6 +21,7 @@
 ARG WASM_BINDGEN_VERSION=0.2.130
 ARG CARGO_CHEF_VERSION=0.1.78
 ARG BINARYEN_VERSION=132
+ARG TERSER_VERSION=5.51.4
 ARG BUILDER_IMAGE=rust:1.95.0-slim-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
@@ -28,8 +29,10 @@ FROM ${BUILDER_IMAGE} AS toolchain
 ARG WASM_BINDGEN_VERSION
 ARG CARGO_CHEF_VERSION
 ARG BINARYEN_VERSION
+ARG TERSER_VERSION
 # make/perl/g++: librdkafka's bundled build (the same toolchain the project builds with);
-# libssl-dev/pkg-config: rdkafka's TLS; npm: binaryen (wasm-opt). aws-lc-sys builds with gcc alone.
+# libssl-dev/pkg-config: rdkafka's TLS; npm: binaryen (wasm-opt) and terser (the JS glue).
+# aws-lc-sys builds with gcc alone.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends make perl g++ pkg-config libssl-dev npm \
@@ -37,11 +40,12 @@ RUN apt-get update \
 RUN rustup target add wasm32-unknown-unknown \
  && cargo install cargo-chef --locked --version "${CARGO_CHEF_VERSION}" \
  && cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}" \
- && npm install --global --no-audit --no-fund "binaryen@${BINARYEN_VERSION}" \
+ && npm install --global --no-audit --no-fund "binaryen@${BINARYEN_VERSION}" "terser@${TERSER_VERSION}" \
  && rm -rf /usr/local/cargo/registry
 # zlib is linked statically so the runtime image needs nothing beyond glibc and OpenSSL.
 ENV LIBZ_SYS_STATIC=1 \
     WASM_OPT=/usr/local/bin/wasm-opt \
+    TERSER=/usr/local/bin/terser \
     CARGO_TERM_COLOR=never
 WORKDIR /src
 

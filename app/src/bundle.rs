@@ -12,7 +12,7 @@
 //!   "Bytes on the wire"). Pages read their address through [`crate::page_url`].
 //!
 //! The server renders every page the same way (it has every route); only the hydration
-//! scripts differ ([`scripts_for_this_page`]). `scripts/build-site.sh` builds both and lists
+//! scripts and stylesheet differ ([`bundle_for_this_page`]). `scripts/build-site.sh` builds both and lists
 //! the student bundle's names in `<site root>/hash-student.txt`; a site without it (a
 //! `cargo leptos watch` build) uses the full bundle everywhere.
 
@@ -55,9 +55,10 @@ pub fn exam_page_id(path: &str) -> Option<&str> {
     path.strip_prefix("/exams/").filter(|id| !id.is_empty() && !id.contains('/'))
 }
 
-/// The options `HydrationScripts` gets for the page being rendered: the student bundle's on a
+/// The options `HydrationScripts` and `HashedStylesheet` get for the page being rendered: the
+/// student bundle's (its scripts, and the stylesheet without the teacher's pages' rules) on a
 /// student page when the site build made one, else `options` (the full bundle).
-pub fn scripts_for_this_page(options: &LeptosOptions) -> LeptosOptions {
+pub fn bundle_for_this_page(options: &LeptosOptions) -> LeptosOptions {
     #[cfg(feature = "ssr")]
     {
         let student_page = use_context::<axum::http::request::Parts>().is_some_and(|p| is_student_page(p.uri.path()));
@@ -76,8 +77,8 @@ fn student_bundle(options: &LeptosOptions) -> Option<LeptosOptions> {
         let file = std::path::Path::new(options.hash_file.as_ref()).with_file_name(STUDENT_HASH_FILE);
         file.is_file().then(|| file.to_string_lossy().into_owned())?
     } else {
-        let wasm = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()).join("student.wasm");
-        wasm.is_file().then(|| options.hash_file.to_string())?
+        let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+        (pkg.join("student.wasm").is_file() && pkg.join("student.css").is_file()).then(|| options.hash_file.to_string())?
     };
     let mut student = options.clone();
     student.output_name = STUDENT_OUTPUT_NAME.into();

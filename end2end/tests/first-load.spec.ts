@@ -9,7 +9,8 @@ import { fixtures, hydrated, joinAs, studentPage } from './helpers';
 // target/bench/first-load.json (measured, not asserted: they depend on the build profile).
 
 // The student's pages load the student bundle (`student.<hash>.js|wasm`, only their pages);
-// every other page the full one (`exam.<hash>.js|wasm`); both share `exam.<hash>.css`.
+// every other page the full one (`exam.<hash>.js|wasm`). The student's stylesheet is the full one
+// without the teacher's pages' rules (`student.<hash>.css`, `exam.<hash>.css`).
 const hashed = /\/pkg\/(?:exam|student)\.[0-9a-f]{16}\.(js|wasm|css)$/;
 
 test('a student\'s first load: compressed, content-hashed, immutable assets; pages revalidated', async ({ browser, request }) => {
@@ -51,6 +52,7 @@ test('a student\'s first load: compressed, content-hashed, immutable assets; pag
   expect(kinds, 'the hydration script, the WebAssembly and the stylesheet, by hashed name').toEqual(['css', 'js', 'wasm']);
   const names = assets.map((r) => new URL(r.url()).pathname);
   expect(names.filter((n) => n.endsWith('.wasm')), 'the student bundle, not the full one').toEqual([expect.stringMatching(/\/pkg\/student\.[0-9a-f]{16}\.wasm$/)]);
+  expect(names.filter((n) => n.endsWith('.css')), 'the student stylesheet').toEqual([expect.stringMatching(/\/pkg\/student\.[0-9a-f]{16}\.css$/)]);
   for (const asset of assets) {
     const h = await asset.allHeaders();
     expect(asset.status(), asset.url()).toBe(200);

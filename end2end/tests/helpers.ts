@@ -1,13 +1,16 @@
 import { APIRequestContext, Browser, BrowserContextOptions, Page, expect } from '@playwright/test';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { expectStudentStylesheetComplete, isStudentPage } from './css';
 
 export const fixtures = path.resolve(__dirname, '../../generator/tests/fixtures');
 export const shots = path.resolve(__dirname, '../screenshots');
 fs.mkdirSync(shots, { recursive: true });
 
+/** Saves a screenshot; on a student's page, also checks its stylesheet left out nothing it uses (css.ts). */
 export async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  if (isStudentPage(page)) await expectStudentStylesheetComplete(page);
 }
 
 /** Waits until the page is hydrated (the live badge turns on once the WASM runs and the socket opens). */
