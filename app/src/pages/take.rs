@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::join::JoinForm;
-use crate::server_fns::{ExamEntry, load_exam_entry, load_exam_paper, message};
+use crate::server_fns::{ExamEntry, load_exam_entry, message};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Phase {
@@ -69,6 +69,29 @@ pub struct TakeState {
 }
 
 impl TakeState {
+    /// The state of a page that has the paper and has not looked up the standing yet.
+    fn new(student: String) -> Self {
+        TakeState {
+            exam_id: RwSignal::new(String::new()),
+            student: RwSignal::new(student),
+            phase: RwSignal::new(Phase::Checking),
+            index: RwSignal::new(0),
+            answers: RwSignal::new(BTreeMap::new()),
+            saved: RwSignal::new(BTreeSet::new()),
+            attempt: RwSignal::new(1),
+            error: RwSignal::new(None),
+            confirm_submit: RwSignal::new(false),
+            total: RwSignal::new(0),
+            version: RwSignal::new(0),
+            questions: RwSignal::new(Vec::new()),
+            older_version: RwSignal::new(false),
+            deadline_ms: RwSignal::new(None),
+            clock_offset_ms: RwSignal::new(0.0),
+            now_ms: RwSignal::new(0.0),
+            canonical: RwSignal::new(Vec::new()),
+        }
+    }
+
     /// Milliseconds left, in server time; `None` when untimed.
     pub fn ms_left(&self) -> Option<f64> {
         self.deadline_ms.get().map(|d| d - (self.now_ms.get() + self.clock_offset_ms.get_untracked()))
@@ -91,7 +114,7 @@ pub fn TakeExam() -> impl IntoView {
             <p class="crumbs"><a href="/exams">"← Your exams"</a></p>
             <Suspense fallback=|| view! { <p>"Loading the exam…"</p> }>
                 {move || entry.get().map(|r| match r {
-                    Ok(e) if e.joined_as.is_some() => EitherOf3::A(view! { <Joined entry=e /> }),
+                    Ok(ExamEntry { paper: Some(paper), joined_as, .. }) => EitherOf3::A(view! { <Exam paper st=TakeState::new(joined_as.unwrap_or_default()) /> }),
                     Ok(e) => EitherOf3::B(view! { <Entry entry=e /> }),
                     Err(e) => EitherOf3::C(view! {
                         <Title text="Exam not available" />
@@ -120,42 +143,6 @@ fn Entry(entry: ExamEntry) -> impl IntoView {
 }
 
 /// A student of the exam: the paper and everything after.
-#[component]
-fn Joined(entry: ExamEntry) -> impl IntoView {
-    let paper = Resource::new(move || entry.exam_id.clone(), load_exam_paper);
-    let st = TakeState {
-        exam_id: RwSignal::new(String::new()),
-        student: RwSignal::new(entry.joined_as.clone().unwrap_or_default()),
-        phase: RwSignal::new(Phase::Checking),
-        index: RwSignal::new(0),
-        answers: RwSignal::new(BTreeMap::new()),
-        saved: RwSignal::new(BTreeSet::new()),
-        attempt: RwSignal::new(1),
-        error: RwSignal::new(None),
-        confirm_submit: RwSignal::new(false),
-        total: RwSignal::new(0),
-        version: RwSignal::new(0),
-        questions: RwSignal::new(Vec::new()),
-        older_version: RwSignal::new(false),
-        deadline_ms: RwSignal::new(None),
-        clock_offset_ms: RwSignal::new(0.0),
-        now_ms: RwSignal::new(0.0),
-        canonical: RwSignal::new(Vec::new()),
-    };
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading the exam…"</p> }>
-            {move || paper.get().map(|r| match r {
-                Ok(p) => Either::Left(view! { <Exam paper=p st /> }),
-                Err(e) => Either::Right(view! {
-                    <Title text="Exam not available" />
-                    <h1>"Exam not available"</h1>
-                    <p class="error" role="alert">{message(&e)}</p>
-                }),
-            })}
-        </Suspense>
-    }
-}
-
 #[component]
 fn Exam(paper: ExamPaper, st: TakeState) -> impl IntoView {
     st.exam_id.set(paper.exam_id.to_string());

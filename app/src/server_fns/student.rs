@@ -29,8 +29,9 @@ pub async fn joined_exams() -> Result<Vec<ExamSummary>, ServerFnError> {
     Ok(platform()?.published().into_iter().filter(|e| who.student_in(&e.id).is_some()).collect())
 }
 
-/// What the exam page shows before a student has joined: a published exam's title and size,
-/// and whether (and as whom) this browser joined it.
+/// What the exam page shows: a published exam's title and size, whether (and as whom) this
+/// browser joined it, and then its paper. One resource, so the page loads (and carries) the
+/// paper once.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExamEntry {
     pub exam_id: String,
@@ -44,6 +45,8 @@ pub struct ExamEntry {
     pub signed_in: bool,
     /// A teacher is signed in here (they try exams from a private window).
     pub teacher: bool,
+    /// The published paper (no key), once joined.
+    pub paper: Option<ExamPaper>,
 }
 
 #[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
@@ -53,14 +56,20 @@ pub async fn load_exam_entry(id: String) -> Result<ExamEntry, ServerFnError> {
     let exam = p.published_exam(&id).map_err(err)?;
     let who = identity();
     let settings = p.settings(&id).await.map_err(err)?;
+    let joined_as = who.student_in(&id).map(|s| s.to_string());
+    let paper = match joined_as {
+        Some(_) => Some(p.attempts().paper(&id).await.map_err(err)?),
+        None => None,
+    };
     Ok(ExamEntry {
         exam_id: id.to_string(),
         title: exam.title,
         question_count: exam.question_count,
-        joined_as: who.student_in(&id).map(|s| s.to_string()),
+        joined_as,
         require_sign_in: settings.require_sign_in,
         signed_in: matches!(who, exam_domain::identity::Identity::Student { via: exam_domain::identity::Via::Oidc, .. }),
         teacher: who.teacher().is_some(),
+        paper,
     })
 }
 
@@ -68,13 +77,6 @@ pub async fn load_exam_entry(id: String) -> Result<ExamEntry, ServerFnError> {
 #[cfg(feature = "ssr")]
 fn joined(id: &exam_domain::ExamId) -> Result<exam_domain::Student, ServerFnError> {
     identity().student_in(id).cloned().ok_or_else(|| refuse(401, "Join this exam with its code first."))
-}
-
-#[server(prefix = "/sfn/student", output = crate::codec::JsonResponse)]
-pub async fn load_exam_paper(id: String) -> Result<ExamPaper, ServerFnError> {
-    let id = exam_id(&id)?;
-    joined(&id)?;
-    platform()?.attempts().paper(&id).await.map_err(err)
 }
 
 /// The paper of one published version: for a student whose open attempt is bound to a version
