@@ -10,7 +10,7 @@
 //! * Pages (`text/html`) are `Cache-Control: no-cache`: each carries a fresh CSP nonce and the
 //!   asset names of the build that rendered it.
 //! * Everything else that is worth it (pages, server functions' and the API's JSON, CSV, SVG)
-//!   is compressed on the fly (brotli quality 4, else gzip), never a WebSocket upgrade, a body
+//!   is compressed on the fly (brotli quality 5, else gzip), never a WebSocket upgrade, a body
 //!   that already has a `Content-Encoding`, a range, or media that does not shrink (images,
 //!   WebAssembly, which is served pre-compressed).
 
@@ -43,6 +43,21 @@ pub fn hashing(site_root: &Path) -> Option<PathBuf> {
     file.is_file().then_some(file)
 }
 
+/// The full stylesheet's address, for pages the server writes without Leptos (the sign-in
+/// provider's refusals): `/pkg/exam.<hash>.css` as `HashedStylesheet` names it, or
+/// `/pkg/exam.css` on a site built without hashes.
+pub fn stylesheet_href(options: &leptos::config::LeptosOptions) -> String {
+    let hash = options
+        .hash_files
+        .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
+        .flatten()
+        .and_then(|lines| lines.lines().find_map(|l| l.trim().strip_prefix("css:").map(|h| h.trim().to_owned())));
+    match hash {
+        Some(hash) => format!("/{}/{}.{hash}.css", options.site_pkg_dir, options.output_name),
+        None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
+    }
+}
+
 /// `/pkg`, served from `<site root>/pkg` with its pre-compressed copies.
 pub fn pkg_routes<S: Clone + Send + Sync + 'static>(site_root: &Path) -> Router<S> {
     let files = ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip();
@@ -68,6 +83,11 @@ async fn pkg_headers(req: Request, next: Next) -> Response {
     if ok {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static(if hashed { IMMUTABLE } else { "no-cache" }));
     }
+    if ok && hashed {
+        // Never revalidated (the name changes with the content), never fetched by range.
+        h.remove(header::LAST_MODIFIED);
+        h.remove(header::ACCEPT_RANGES);
+    }
     res
 }
 
@@ -87,8 +107,10 @@ pub fn compression() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new()
         .br(true)
         .gzip(true)
-        // tower-http's default for brotli: quality 4 (a page in well under a millisecond).
-        .quality(CompressionLevel::Default)
+        // Brotli 5 (gzip 5): the student's exam page (23 KB) in 0.47 ms instead of quality 4's
+        // (tower-http's default) 0.40 ms, 6 % smaller (2,829 B instead of 3,004 B); quality 7
+        // and up cost more without shrinking it further until 11 (12 ms).
+        .quality(CompressionLevel::Precise(5))
         .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")).and(not_an_upgrade))
 }
 
@@ -163,6 +185,23 @@ fn gzip_bytes(data: &[u8], effort: Effort) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_written_without_leptos_link_the_hashed_stylesheet() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let hash_file = dir.path().join(HASH_FILE);
+        std::fs::write(&hash_file, "js: 0123456789abcdef\nwasm: 1123456789abcdef\ncss: 2123456789abcdef\n")?;
+        let hashed = leptos::config::LeptosOptions::builder()
+            .output_name("exam")
+            .hash_files(true)
+            .hash_file(hash_file.to_string_lossy().into_owned().into())
+            .site_pkg_dir("pkg")
+            .build();
+        assert_eq!(stylesheet_href(&hashed), "/pkg/exam.2123456789abcdef.css");
+        let plain = leptos::config::LeptosOptions::builder().output_name("exam").site_pkg_dir("pkg").build();
+        assert_eq!(stylesheet_href(&plain), "/pkg/exam.css");
+        Ok(())
+    }
 
     #[test]
     fn only_names_with_a_content_hash_are_immutable() {

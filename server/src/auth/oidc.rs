@@ -382,16 +382,17 @@ fn escape_html(s: &str) -> String {
 }
 
 /// A refusal: a small page for a browser (the callback is a navigation), JSON otherwise.
-fn refuse(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
+fn refuse(s: &AppState, headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
     let browser = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
     if !browser {
         return AppError::new(status, message).into_response();
     }
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Sign-in failed · Exams</title><link rel=\"stylesheet\" href=\"/pkg/exam.css\"></head>\
+         <title>Sign-in failed · Exams</title><link rel=\"stylesheet\" href=\"{}\"></head>\
          <body><main class=\"page narrow\"><h1>Sign-in failed</h1><p class=\"error\" role=\"alert\">{}</p>\
          <p><a href=\"/login\">Back to the sign-in page</a></p></main></body></html>",
+        crate::assets::stylesheet_href(&s.leptos),
         escape_html(message)
     );
     (status, Html(body)).into_response()
@@ -498,10 +499,10 @@ async fn callback(
     }
     let Some(pending) = found.filter(|p| unix_now().saturating_sub(p.at) < PENDING_SECS) else {
         tracing::warn!("OIDC callback refused: unknown, used or expired state");
-        return refuse(&headers, StatusCode::BAD_REQUEST, STALE);
+        return refuse(&s, &headers, StatusCode::BAD_REQUEST, STALE);
     };
     let Some(code) = q.code.filter(|c| !c.is_empty()) else {
-        return refuse(&headers, StatusCode::BAD_REQUEST, "The sign-in provider sent no authorization code. Please start again.");
+        return refuse(&s, &headers, StatusCode::BAD_REQUEST, "The sign-in provider sent no authorization code. Please start again.");
     };
 
     let client = match oidc.client().await {
@@ -519,7 +520,7 @@ async fn callback(
         Ok(t) => t,
         Err(RequestTokenError::ServerResponse(e)) => {
             tracing::warn!(oidc.error = %e.error(), "the OIDC provider refused the authorization code");
-            return refuse(&headers, StatusCode::BAD_REQUEST, STALE);
+            return refuse(&s, &headers, StatusCode::BAD_REQUEST, STALE);
         }
         Err(RequestTokenError::Request(e)) => {
             tracing::warn!(error = %e, "cannot reach the OIDC provider's token endpoint");
@@ -527,24 +528,24 @@ async fn callback(
         }
         Err(e) => {
             tracing::warn!(error = %e, "the OIDC provider's token answer was not understood");
-            return refuse(&headers, StatusCode::BAD_GATEWAY, NOT_VERIFIED);
+            return refuse(&s, &headers, StatusCode::BAD_GATEWAY, NOT_VERIFIED);
         }
     };
     let Some(id_token) = token.id_token() else {
         tracing::warn!("the OIDC provider sent no ID token");
-        return refuse(&headers, StatusCode::BAD_GATEWAY, NOT_VERIFIED);
+        return refuse(&s, &headers, StatusCode::BAD_GATEWAY, NOT_VERIFIED);
     };
     let verifier = client.id_token_verifier();
     let claims = match id_token.claims(&verifier, &Nonce::new(pending.nonce)) {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "OIDC ID token refused");
-            return refuse(&headers, StatusCode::BAD_REQUEST, NOT_VERIFIED);
+            return refuse(&s, &headers, StatusCode::BAD_REQUEST, NOT_VERIFIED);
         }
     };
     let mut person = match serde_json::to_value(claims) {
         Ok(Value::Object(m)) => m,
-        _ => return refuse(&headers, StatusCode::BAD_GATEWAY, NOT_VERIFIED),
+        _ => return refuse(&s, &headers, StatusCode::BAD_GATEWAY, NOT_VERIFIED),
     };
     let issuer = claims.issuer().to_string();
     let subject = claims.subject().clone();
@@ -572,6 +573,7 @@ async fn callback(
         let Some(email) = email.filter(|_| verified) else {
             tracing::warn!(oidc.subject = %subject.as_str(), "OIDC teacher without a verified email refused");
             return refuse(
+                &s,
                 &headers,
                 StatusCode::FORBIDDEN,
                 "Your sign-in provider did not confirm an email address for you, which a teacher account here needs. Ask your administrator.",
@@ -597,6 +599,7 @@ async fn callback(
         OidcOthers::Refuse => {
             tracing::info!(oidc.subject = %subject.as_str(), "OIDC sign-in refused: not a teacher");
             refuse(
+                &s,
                 &headers,
                 StatusCode::FORBIDDEN,
                 "You are signed in with your school account, but your account is not a teacher account here. Nobody was signed in.",
